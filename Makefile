@@ -1,0 +1,38 @@
+# MMED Serve. Every target sets up .venv from pyproject.toml (the one place versions are pinned).
+PYTHON ?= python3.11
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+STAMP  := $(VENV)/.installed
+
+.PHONY: install serve test lint models bench loadtest client clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[train,dev]'
+	touch $(STAMP)
+
+## Start the gateway on :$(PORT) with the embedded backend and the shipped models.
+serve: install
+	MMED_BACKEND=$${MMED_BACKEND:-embedded} $(BIN)/uvicorn service.app:app \
+		--host $(HOST) --port $(PORT) --timeout-graceful-shutdown 30
+
+## Lint and run the whole test suite.
+test: install lint
+	$(BIN)/python -m pytest -q -ra $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+## Train and export all six architectures for both tasks on ../shared/data (long, offline).
+models: install
+	$(BIN)/python -m training all --data $${MMED_DATA:-../shared/data/ckplus5} \
+		--repository model_repository --card docs/model-card.md
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache
