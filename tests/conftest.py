@@ -1,0 +1,73 @@
+"""Shared fixtures; ``tiny_repository`` is a real model repository built in seconds."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def write_image_folder(
+    root: Path,
+    classes: list[str],
+    subjects: int = 6,
+    per_subject: int = 1,
+    size: tuple[int, int] = (60, 52),
+    seed: int = 0,
+) -> Path:
+    """``root/<class>/S<subject>_<seq>_<frame>.png`` random grey images with a per-class tint."""
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    for c, name in enumerate(classes):
+        folder = root / name
+        folder.mkdir(parents=True, exist_ok=True)
+        for s in range(subjects):
+            for i in range(per_subject):
+                base = 40 + 160 * c / max(1, len(classes) - 1)
+                pixels = np.clip(rng.normal(base, 30, size), 0, 255).astype(np.uint8)
+                Image.fromarray(pixels).save(folder / f"S{s + 10:03d}_{c + 1:03d}_{i:08d}.png")
+    return root
+
+
+@pytest.fixture(scope="session")
+def make_image_folder(tmp_path_factory) -> Callable[..., Path]:
+    """Factory: ``make_image_folder(classes, **kw)`` → a fresh class-per-folder dataset."""
+
+    def make(classes: list[str], **kwargs) -> Path:
+        return write_image_folder(tmp_path_factory.mktemp("images"), classes, **kwargs)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def tiny_repository(tmp_path_factory, make_image_folder) -> Path:
+    """A model repository with ``micro-cnn`` (5 classes, full face) and ``masked-cnn``
+    (2 classes, upper face): the paper's CNN at 48x48, one epoch on random images, exported by
+    ``training.export`` (SavedModel, mmed.json, warm-up records, TF Serving configs)."""
+    from model_artifact import TASK_CLASSES
+    from training.export import export_model
+    from training.pipeline import RunConfig, run
+    from training.train import FitOptions
+
+    root = tmp_path_factory.mktemp("model_repository")
+    fit = FitOptions(epochs=1, batch_size=16, augment=False, early_stopping=0, verbose=0)
+    for task, region in (("micro", "full"), ("masked", "upper")):
+        data = make_image_folder(list(TASK_CLASSES[task]), subjects=5, per_subject=2)
+        config = RunConfig(
+            data=str(data),
+            task=task,
+            arch="cnn",
+            face_region=region,
+            seed=0,
+            fit=fit,
+            dataset_name="synthetic",
+        )
+        result = run(config)
+        export_model(result.model, root, result.card())
+    return root
