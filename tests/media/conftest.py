@@ -1,0 +1,121 @@
+"""Real test media, generated in the test run: Pillow images and PyAV videos of a face photo."""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+import pytest
+from media_helpers import NonSeekable, canvas_rgb
+from skimage import data
+
+
+@pytest.fixture(scope="session")
+def astronaut_rgb() -> np.ndarray:
+    return data.astronaut()
+
+
+@pytest.fixture(scope="session")
+def astronaut_grey(astronaut_rgb: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(astronaut_rgb, cv2.COLOR_RGB2GRAY)
+
+
+VideoWriter = Callable[..., bytes]
+
+
+@pytest.fixture(scope="session")
+def make_video(astronaut_rgb: np.ndarray) -> VideoWriter:
+    """Encode a clip of the moving astronaut photo and return the file's bytes.
+
+    ``pts_ms`` gives each frame's presentation time in milliseconds (variable frame rate or a
+    non-zero start); otherwise frames are at ``fps``. ``sizes`` switches the resolution per
+    frame (each size gets its own encoder; for intra-only codecs such as mjpeg).
+    """
+
+    def write(
+        fmt: str,
+        codec: str,
+        *,
+        n: int = 30,
+        fps: int = 30,
+        width: int = 320,
+        height: int = 240,
+        pts_ms: Sequence[int] | None = None,
+        sizes: Sequence[tuple[int, int]] | None = None,
+        container_options: dict[str, str] | None = None,
+        seekable: bool = True,
+    ) -> bytes:
+        if container_options and "faststart" in container_options.get("movflags", ""):
+            # The faststart pass reopens the output by name: write a real file.
+            with tempfile.TemporaryDirectory() as tmp:
+                path = Path(tmp) / f"clip.{fmt}"
+                _encode(path, fmt, codec, n, fps, width, height, pts_ms, sizes, container_options)
+                return path.read_bytes()
+        sink: io.BytesIO | NonSeekable = io.BytesIO() if seekable else NonSeekable()
+        _encode(sink, fmt, codec, n, fps, width, height, pts_ms, sizes, container_options)
+        return sink.getvalue() if isinstance(sink, io.BytesIO) else sink.buffer.getvalue()
+
+    def _encode(sink, fmt, codec, n, fps, width, height, pts_ms, sizes, container_options):
+        pix_fmt = "yuvj420p" if codec == "mjpeg" else "yuv420p"
+        time_base = Fraction(1, 1000) if pts_ms is not None else Fraction(1, fps)
+        sizes = list(sizes) if sizes is not None else [(width, height)] * n
+        with av.open(sink, "w", format=fmt, options=container_options or {}) as out:
+            stream = out.add_stream(codec, rate=fps)
+            stream.width, stream.height = sizes[0]
+            stream.pix_fmt = pix_fmt
+            if pts_ms is not None:
+                stream.codec_context.time_base = time_base
+                stream.time_base = time_base
+            encoders: dict[tuple[int, int], av.CodecContext] = {}
+            for i, size in enumerate(sizes):
+                img = canvas_rgb(astronaut_rgb, i, *size)
+                frame = av.VideoFrame.from_ndarray(img, format="rgb24")
+                frame.pts = pts_ms[i] if pts_ms is not None else i
+                frame.time_base = time_base
+                if size == sizes[0]:
+                    packets: Iterable[av.Packet] = stream.encode(frame)
+                else:
+                    if size not in encoders:
+                        enc = av.CodecContext.create(codec, "w")
+                        enc.width, enc.height = size
+                        enc.pix_fmt, enc.time_base = pix_fmt, time_base
+                        encoders[size] = enc
+                    packets = encoders[size].encode(frame)
+                    for packet in packets:
+                        packet.stream = stream
+                        packet.pts = packet.dts = frame.pts
+                        packet.time_base = time_base
+                for packet in packets:
+                    out.mux(packet)
+            for packet in stream.encode():
+                out.mux(packet)
+
+    return write
+
+
+@pytest.fixture(scope="session")
+def make_audio() -> Callable[[str], bytes]:
+    """An audio-only file (AAC, 0.6 s of silence) in the given container format."""
+
+    def write(fmt: str) -> bytes:
+        sink = io.BytesIO()
+        with av.open(sink, "w", format=fmt) as out:
+            stream = out.add_stream("aac", rate=16000)
+            for i in range(10):
+                frame = av.AudioFrame.from_ndarray(
+                    np.zeros((1, 1024), np.float32), format="fltp", layout="mono"
+                )
+                frame.sample_rate, frame.pts = 16000, i * 1024
+                for packet in stream.encode(frame):
+                    out.mux(packet)
+            for packet in stream.encode():
+                out.mux(packet)
+        return sink.getvalue()
+
+    return write
