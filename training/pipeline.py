@@ -72,6 +72,7 @@ class RunResult:
     metrics: dict
     history: dict
     seconds: float
+    predictions: np.ndarray
 
     @property
     def epochs_trained(self) -> int:
@@ -102,6 +103,7 @@ class RunResult:
             "evaluation": {
                 "held_out_images": len(self.test_index),
                 "held_out_subjects": len(test_subjects),
+                "held_out_subject_ids": [str(x) for x in test_subjects],
                 "test_size": c.test_size,
             },
             "recipe": {
@@ -166,6 +168,7 @@ def train_on(
         metrics=metrics,
         history=history,
         seconds=time.perf_counter() - started,
+        predictions=y_pred,
     )
 
 
@@ -212,3 +215,75 @@ def load_run(run_dir: Path) -> tuple[RunConfig, dict, keras.Model]:
     info = json.loads((run_dir / "run.json").read_text())
     model = keras.saving.load_model(run_dir / "model.keras")
     return RunConfig.from_json(info["config"]), info, model
+
+
+def evaluate_saved(
+    config: RunConfig, info: dict, model: keras.Model, data: str | None = None
+) -> dict:
+    """Metrics of a saved run on its own held-out files, or on every image of ``data``."""
+    if data:
+        ds = load_dataset(
+            data,
+            task=config.task,
+            size=config.input_size,
+            face_region=config.face_region,
+            subject_regex=config.subject_regex,
+            class_map=config.class_map or None,
+            require_subjects=False,
+        )
+        index = np.arange(len(ds))
+    else:
+        ds = load(config)
+        wanted = set(info["test_files"])
+        index = np.asarray([i for i, p in enumerate(ds.paths) if str(p) in wanted], dtype=int)
+        if len(index) != len(wanted):
+            raise FileNotFoundError(
+                f"{len(wanted) - len(index)} held-out file(s) of this run are missing from "
+                f"{config.data}"
+            )
+    if ds.classes != info["classes"]:
+        raise ValueError(f"data classes {ds.classes} differ from the model's {info['classes']}")
+    y_pred = predict_labels(model, ds.images[index])
+    return compute_metrics(ds.labels[index], y_pred, ds.classes)
+
+
+def cross_validate(config: RunConfig, k: int, ds: Dataset | None = None) -> dict:
+    """Train ``k`` models, one per fold (by subject, or stratified-random for ``random``)."""
+    from sklearn.model_selection import StratifiedKFold
+
+    ds = ds if ds is not None else load(config)
+    if config.split == "subject":
+        folds = splits.subject_folds(ds.labels, ds.subjects, k, config.seed)
+    else:
+        skf = StratifiedKFold(n_splits=k, shuffle=True, random_state=config.seed)
+        folds = list(skf.split(np.zeros(len(ds)), ds.labels))
+    fold_metrics, y_true, y_pred = [], [], []
+    for i, (train_index, test_index) in enumerate(folds, start=1):
+        log.info("fold %d/%d", i, k)
+        result = train_on(config, ds, train_index, test_index)
+        fold_metrics.append(result.metrics)
+        y_true.append(ds.labels[test_index])
+        y_pred.append(result.predictions)
+        log.info(
+            "fold %d: accuracy %.3f, macro-F1 %.3f",
+            i,
+            result.metrics["accuracy"],
+            result.metrics["macro_f1"],
+        )
+    pooled = compute_metrics(np.concatenate(y_true), np.concatenate(y_pred), ds.classes)
+    summary = {
+        key: {
+            "mean": float(np.mean([m[key] for m in fold_metrics])),
+            "std": float(np.std([m[key] for m in fold_metrics])),
+            "min": float(np.min([m[key] for m in fold_metrics])),
+            "max": float(np.max([m[key] for m in fold_metrics])),
+        }
+        for key in ("accuracy", "macro_f1", "weighted_f1")
+    }
+    return {
+        "config": config.to_json(),
+        "k": k,
+        "summary": summary,
+        "pooled": pooled,
+        "folds": fold_metrics,
+    }

@@ -37,8 +37,9 @@ def subject_folds(
 def subject_split(
     labels: np.ndarray, subjects: np.ndarray, test_size: float, seed: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """One subject-independent split with about ``test_size`` of the subjects held out."""
-    k = max(2, round(1 / test_size))
+    """One subject-independent split with about ``test_size`` of the subjects held out
+    (more when there are fewer subjects than ``1 / test_size``)."""
+    k = max(2, min(round(1 / test_size), len(np.unique(subjects))))
     train, test = subject_folds(labels, subjects, k, seed)[0]
     return train, test
 

@@ -1,0 +1,273 @@
+"""Command line: ``python -m training {train,evaluate,export,list-archs,all}``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+from training.archs import SPECS, UnknownArchError
+from training.data import DEFAULT_SUBJECT_RE, DataError, parse_class_map
+from training.recipes import MASKED_PROXY_MAP
+from training.splits import SPLITS
+from training.train import FitOptions
+
+log = logging.getLogger("training")
+
+
+def _add_data_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", required=True, help="folder with one sub-folder per class")
+    p.add_argument("--task", choices=("micro", "masked"), default="micro")
+    p.add_argument(
+        "--face-region",
+        choices=("full", "upper"),
+        default=None,
+        help="default: full for micro, upper for masked",
+    )
+    p.add_argument(
+        "--class-map",
+        action="append",
+        metavar="CLASS=FOLDER",
+        help="use FOLDER's images as CLASS (repeat; only mapped folders are used)",
+    )
+    p.add_argument(
+        "--masked-proxy",
+        action="store_true",
+        help=f"shorthand for --task masked --class-map {' '.join(MASKED_PROXY_MAP)}",
+    )
+    p.add_argument(
+        "--subject-regex",
+        default=DEFAULT_SUBJECT_RE,
+        help="regex on the file name; group 1 is the subject id (default %(default)s)",
+    )
+    p.add_argument("--dataset-name", help="dataset name for mmed.json (default: folder name)")
+
+
+def _add_recipe_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--arch", default="cnn", help=f"one of {', '.join(SPECS)}")
+    p.add_argument("--size", type=int, help="input size in px (default: the arch's)")
+    p.add_argument("--weights", default="none", help="none | imagenet | PATH")
+    p.add_argument("--split", choices=SPLITS, default="subject")
+    p.add_argument("--test-size", type=float, default=0.2)
+    p.add_argument(
+        "--val-size",
+        type=float,
+        default=0.15,
+        help="share of training subjects held out for early stopping",
+    )
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--epochs", type=int, default=FitOptions.epochs)
+    p.add_argument("--batch-size", type=int, default=FitOptions.batch_size)
+    p.add_argument("--learning-rate", type=float, default=FitOptions.learning_rate)
+    p.add_argument("--no-augment", action="store_true", help="no data augmentation")
+    p.add_argument("--no-class-weights", action="store_true", help="unweighted loss")
+    p.add_argument(
+        "--early-stopping",
+        type=int,
+        default=FitOptions.early_stopping,
+        metavar="PATIENCE",
+        help="0 = off",
+    )
+    p.add_argument(
+        "--reduce-lr",
+        type=int,
+        default=FitOptions.reduce_lr,
+        metavar="PATIENCE",
+        help="halve the learning rate on a validation plateau; 0 = off",
+    )
+    p.add_argument("--variant", help="optional model-name suffix (e.g. female)")
+    p.add_argument("--quiet", action="store_true", help="no per-batch progress bars")
+
+
+def _config(args: argparse.Namespace):
+    from training.pipeline import RunConfig
+
+    task = "masked" if args.masked_proxy else args.task
+    class_map = parse_class_map(
+        (args.class_map or []) + (MASKED_PROXY_MAP if args.masked_proxy else [])
+    )
+    return RunConfig(
+        data=args.data,
+        task=task,
+        arch=args.arch,
+        size=args.size,
+        face_region=args.face_region or ("upper" if task == "masked" else "full"),
+        split=args.split,
+        test_size=args.test_size,
+        val_size=args.val_size,
+        seed=args.seed,
+        weights=args.weights,
+        subject_regex=args.subject_regex,
+        class_map=class_map,
+        variant=args.variant,
+        dataset_name=args.dataset_name,
+        fit=FitOptions(
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            learning_rate=args.learning_rate,
+            augment=not args.no_augment,
+            class_weights=not args.no_class_weights,
+            early_stopping=args.early_stopping,
+            reduce_lr=args.reduce_lr,
+            verbose=2 if args.quiet else 1,
+        ),
+    )
+
+
+def _summary(metrics: dict) -> str:
+    return f"accuracy {metrics['accuracy']:.3f}, macro-F1 {metrics['macro_f1']:.3f}"
+
+
+def cmd_list_archs(args: argparse.Namespace) -> int:
+    for spec in SPECS.values():
+        print(
+            f"{spec.name:15s} default {spec.default_size:3d} px (min {spec.min_size:3d})  "
+            f"{spec.description}"
+        )
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from training import pipeline
+    from training.export import export_model
+
+    config = _config(args)
+    config.input_size  # noqa: B018 - validates the arch before any data is read
+    result = pipeline.run(config)
+    out = Path(args.out or f"runs/{config.name}-{time.strftime('%Y%m%d-%H%M%S')}")
+    pipeline.save_run(result, out)
+    _log_skipped(result.dataset.skipped)
+    print(
+        f"{config.name}: held-out {_summary(result.metrics)} "
+        f"({len(result.test_index)} images); run saved to {out}"
+    )
+    if args.export:
+        version = export_model(result.model, args.export, result.card())
+        print(f"exported {version.name} version {version.version} to {version.path}")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from training import pipeline
+    from training.evaluate import write_report
+
+    if args.run:
+        config, info, model = pipeline.load_run(Path(args.run))
+        metrics = pipeline.evaluate_saved(config, info, model, data=args.data)
+        out = Path(args.out or args.run)
+        json_path, png_path = write_report(metrics, out, stem="evaluation")
+        print(f"{config.name}: {_summary(metrics)}; wrote {json_path} and {png_path}")
+        return 0
+    if not args.data:
+        raise DataError("evaluate needs --run DIR or --data with --folds")
+    config = _config(args)
+    config.input_size  # noqa: B018
+    summary = pipeline.cross_validate(config, args.folds)
+    out = Path(args.out or f"runs/{config.name}-cv{args.folds}-{time.strftime('%Y%m%d-%H%M%S')}")
+    out.mkdir(parents=True, exist_ok=True)
+    for i, fold in enumerate(summary["folds"]):
+        write_report(fold, out, stem=f"fold{i + 1}")
+    write_report(summary["pooled"], out, stem="pooled")
+    (out / "cross_validation.json").write_text(json.dumps(summary, indent=2) + "\n")
+    for key in ("accuracy", "macro_f1"):
+        s = summary["summary"][key]
+        print(
+            f"{key}: mean {s['mean']:.3f} ± {s['std']:.3f} over {args.folds} subject folds "
+            f"(min {s['min']:.3f}, max {s['max']:.3f})"
+        )
+    print(f"wrote {out}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from training import pipeline
+    from training.export import export_model
+
+    _, info, model = pipeline.load_run(Path(args.run))
+    version = export_model(model, args.repository, info["card"], base_path=args.base_path)
+    print(f"exported {version.name} version {version.version} to {version.path}")
+    return 0
+
+
+def cmd_all(args: argparse.Namespace) -> int:
+    from training.benchmark import run_all
+
+    run_all(
+        data=args.data,
+        repository=Path(args.repository),
+        card=Path(args.card),
+        archs=args.archs,
+        tasks=args.tasks,
+        epochs=args.epochs,
+        seed=args.seed,
+        runs_dir=Path(args.runs),
+    )
+    return 0
+
+
+def _log_skipped(skipped: list) -> None:
+    if skipped:
+        log.warning("%d unreadable image(s) skipped", len(skipped))
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="python -m training", description=__doc__)
+    sub = root.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("list-archs", help="the six architectures and their input sizes")
+
+    p = sub.add_parser("train", help="train one model, evaluate it on held-out data")
+    _add_data_args(p)
+    _add_recipe_args(p)
+    p.add_argument("--out", help="run directory (default runs/<name>-<time>)")
+    p.add_argument("--export", metavar="REPOSITORY", help="also export into this repository")
+
+    p = sub.add_parser("evaluate", help="evaluate a saved run, or k-fold by subject")
+    p.add_argument("--run", help="a run directory from `train` (evaluates its held-out split)")
+    p.add_argument("--folds", type=int, default=5, help="subject folds when no --run is given")
+    p.add_argument("--out", help="output directory")
+    _add_data_args(p)
+    p.set_defaults(data=None)
+    for action in p._actions:
+        if action.dest == "data":
+            action.required = False
+            action.help = "with --run: evaluate on this whole folder instead; else: the data"
+    _add_recipe_args(p)
+
+    p = sub.add_parser("export", help="export a saved run into a model repository")
+    p.add_argument("--run", required=True)
+    p.add_argument("--repository", default="model_repository")
+    p.add_argument("--base-path", default="/models", help="model base path inside TF Serving")
+
+    p = sub.add_parser("all", help="train + export every arch for both tasks, write the card")
+    p.add_argument("--data", required=True)
+    p.add_argument("--repository", default="build/model_repository")
+    p.add_argument("--card", default="docs/model-card.md")
+    p.add_argument("--archs", nargs="+", default=list(SPECS), choices=list(SPECS))
+    p.add_argument("--tasks", nargs="+", default=["micro", "masked"], choices=["micro", "masked"])
+    p.add_argument("--epochs", type=int, help="override every arch's epoch budget")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--runs", default="runs/all", help="where run directories go")
+    return root
+
+
+COMMANDS = {
+    "list-archs": cmd_list_archs,
+    "train": cmd_train,
+    "evaluate": cmd_evaluate,
+    "export": cmd_export,
+    "all": cmd_all,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    try:
+        return COMMANDS[args.command](args)
+    except (DataError, UnknownArchError, FileNotFoundError, ValueError, RuntimeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
