@@ -1,0 +1,251 @@
+"""Face detection (OpenCV Haar cascade) and the face crop the models are trained on.
+
+``FaceDetector.detect`` returns the largest confident frontal face of a grey frame;
+``crop_face`` turns a frame and a box into the model's input crop (margin, face region, size).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from model_artifact.regions import crop_region
+
+HAAR_CASCADE = cv2.data.haarcascades + "haarcascade_frontalface_default.xml"
+
+# OpenCV's own grouping tolerance (GROUP_EPS in cascadedetect.cpp, used by detectMultiScale).
+_GROUP_EPS = 0.2
+
+# Margin around the Haar box, as a fraction of the box size on each side. The shipped models are
+# trained on CK+48 crops, and those crops ARE Haar frontal-face boxes: running this cascade on
+# every 2nd/3rd CK+ crop (upscaled 4x, placed on a plain, a reflected or a noise canvas) finds a
+# box covering the crop to within 2 % on every side (median margins left/right/top/bottom
+# +0.005/-0.010/0.000/-0.015 of the box size, box/crop size 1.016, 162 of 162 found). So a bare
+# Haar box, with no margin, frames a face like the training crops (eyebrows/forehead to chin).
+DEFAULT_MARGIN = 0.0
+
+# Confidence of a grouped Haar detection: a logistic model of ln(neighbours) (raw windows merged
+# into the group) and the largest last-stage weight of those windows (detectMultiScale3's
+# levelWeights). tests/media/calibrate_face_score.py fits it (class-balanced logistic
+# regression) on 324 real faces (CK+ crops and scikit-image's astronaut pasted at 26-720 px into
+# 240p-720p frames over plain and textured backgrounds) against 445 other detections in those
+# frames: at score >= 0.5 it keeps 94.8 % of the faces and 3.1 % of the rest; faces under 40 px
+# score low (little evidence). Calibrated for scale_factor=1.1 at full resolution; other
+# settings change the neighbour counts, so treat the score as a ranking there.
+_SCORE_LOG_NEIGHBOURS = 2.499
+_SCORE_LEVEL_WEIGHT = 0.630
+_SCORE_BIAS = -8.735
+
+# detect() prefers the largest face scoring at least this: without it a large 7-neighbour false
+# positive beside the astronaut's face (score 0.05) wins over the real face (51 neighbours,
+# score 0.98) in a 640x480 frame.
+DEFAULT_MIN_SCORE = 0.5
+
+# Haar runs on frames downscaled to this width, boxes mapped back (None = full resolution).
+# Default: full resolution, the only setting that gives exactly the same boxes as OpenCV on the
+# full frame. detect_width=640 finds the same faces (astronaut in 640x480/720p/1080p frames, 99
+# CK+ faces in 720p frames) with boxes up to 6 % off, about 1.5x faster on 720p frames; the
+# detection benchmark decides whether to change the default.
+DEFAULT_DETECT_WIDTH: int | None = None
+
+
+@dataclass(frozen=True)
+class FaceBox:
+    """A face in frame pixel coordinates; ``score`` is a confidence in [0, 1]."""
+
+    x: int
+    y: int
+    w: int
+    h: int
+    score: float
+
+
+def face_score(neighbours: int, level_weight: float) -> float:
+    """Confidence in [0, 1] of a grouped Haar detection (see the fitted constants above)."""
+    z = (
+        _SCORE_LOG_NEIGHBOURS * math.log(max(neighbours, 1))
+        + _SCORE_LEVEL_WEIGHT * level_weight
+        + _SCORE_BIAS
+    )
+    return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
+
+
+class FaceDetector:
+    """Largest-frontal-face detector, safe to share between worker threads.
+
+    ``cv2.CascadeClassifier`` keeps per-call scratch state and is not thread-safe. Each thread
+    gets its own classifier (``threading.local``) instead of one behind a lock: OpenCV releases
+    the GIL during ``detectMultiScale``, which is the dominant per-frame cost, so per-thread
+    classifiers let worker threads detect in parallel where a lock would serialise them. A
+    classifier costs about 1 MB and is loaded once per thread.
+    """
+
+    def __init__(
+        self,
+        *,
+        scale_factor: float = 1.1,
+        min_neighbors: int = 5,
+        min_size_frac: float = 0.1,
+        detect_width: int | None = DEFAULT_DETECT_WIDTH,
+        min_score: float = DEFAULT_MIN_SCORE,
+        cascade_path: str = HAAR_CASCADE,
+    ) -> None:
+        if scale_factor <= 1.0:
+            raise ValueError("scale_factor must be > 1")
+        if min_neighbors < 0:
+            raise ValueError("min_neighbors must be >= 0")
+        if not 0.0 <= min_size_frac < 1.0:
+            raise ValueError("min_size_frac must be in [0, 1)")
+        if detect_width is not None and detect_width < 24:
+            raise ValueError("detect_width must be None or >= 24 (the Haar window)")
+        if not 0.0 <= min_score <= 1.0:
+            raise ValueError("min_score must be in [0, 1]")
+        self.scale_factor = scale_factor
+        self.min_neighbors = min_neighbors
+        self.min_size_frac = min_size_frac
+        self.detect_width = detect_width
+        self.min_score = min_score
+        self.cascade_path = cascade_path
+        self._local = threading.local()
+        self._cascade()  # fail fast on a missing or invalid cascade file
+
+    def _cascade(self) -> cv2.CascadeClassifier:
+        cascade = getattr(self._local, "cascade", None)
+        if cascade is None:
+            cascade = cv2.CascadeClassifier(self.cascade_path)
+            if cascade.empty():
+                raise RuntimeError(f"cannot load Haar cascade {self.cascade_path!r}")
+            self._local.cascade = cascade
+        return cascade
+
+    def candidates(self, grey: np.ndarray) -> list[Candidate]:
+        """Every grouped detection (OpenCV's grouping, ``min_neighbors``) with its evidence."""
+        grey = _as_grey(grey)
+        height, width = grey.shape
+        scale = 1.0
+        image = grey
+        if self.detect_width is not None and width > self.detect_width:
+            scale = self.detect_width / width
+            size = (self.detect_width, max(1, round(height * scale)))
+            image = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
+        min_side = max(1, round(self.min_size_frac * min(image.shape)))
+        if min(image.shape) < max(min_side, 24):
+            return []
+        # minNeighbors=0 returns the raw windows with their last-stage weights; grouping them
+        # with cv2.groupRectangles is exactly what detectMultiScale2 does, and keeps the
+        # neighbour counts that detectMultiScale3 drops.
+        raw, _levels, weights = self._cascade().detectMultiScale3(
+            image,
+            scaleFactor=self.scale_factor,
+            minNeighbors=0,
+            minSize=(min_side, min_side),
+            outputRejectLevels=True,
+        )
+        if len(raw) == 0:
+            return []
+        raw = np.asarray(raw, dtype=np.int64).reshape(-1, 4)
+        weights = np.asarray(weights, dtype=np.float64).ravel()
+        rects, counts = cv2.groupRectangles(raw.tolist(), self.min_neighbors, _GROUP_EPS)
+        found = []
+        for rect, count in zip(
+            np.asarray(rects).reshape(-1, 4), np.asarray(counts).ravel(), strict=True
+        ):
+            weight = _group_weight(raw, weights, rect)
+            x, y, w, h = (round(float(v) / scale) for v in rect)
+            x, y = min(max(x, 0), width - 1), min(max(y, 0), height - 1)
+            w, h = max(1, min(w, width - x)), max(1, min(h, height - y))
+            found.append(Candidate(x, y, w, h, int(count), weight))
+        return found
+
+    def detect_all(self, grey: np.ndarray) -> list[FaceBox]:
+        """Every grouped detection, scored, in frame pixels."""
+        return [c.face_box() for c in self.candidates(grey)]
+
+    def detect(self, grey: np.ndarray) -> FaceBox | None:
+        """The largest face scoring at least ``min_score``; if none does, the best-scoring one.
+
+        Preferring confident faces keeps a large, weak false positive from beating the real
+        face; falling back to the best one keeps small, low-evidence faces (near the minimum
+        size) that are the only detection in the frame. None when Haar finds nothing.
+        """
+        faces = self.detect_all(grey)
+        confident = [f for f in faces if f.score >= self.min_score]
+        if confident:
+            return max(confident, key=lambda f: (f.w * f.h, f.score))
+        return max(faces, key=lambda f: f.score, default=None)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A grouped Haar detection in frame pixels, with the evidence its score is made of."""
+
+    x: int
+    y: int
+    w: int
+    h: int
+    neighbours: int
+    level_weight: float
+
+    def face_box(self) -> FaceBox:
+        return FaceBox(
+            self.x, self.y, self.w, self.h, face_score(self.neighbours, self.level_weight)
+        )
+
+
+def _group_weight(raw: np.ndarray, weights: np.ndarray, rect: np.ndarray) -> float:
+    """Largest level weight among the raw windows OpenCV's similarity rule puts with ``rect``."""
+    delta = _GROUP_EPS * 0.5 * (np.minimum(raw[:, 2], rect[2]) + np.minimum(raw[:, 3], rect[3]))
+    near = (
+        (np.abs(raw[:, 0] - rect[0]) <= delta)
+        & (np.abs(raw[:, 1] - rect[1]) <= delta)
+        & (np.abs(raw[:, 0] + raw[:, 2] - rect[0] - rect[2]) <= delta)
+        & (np.abs(raw[:, 1] + raw[:, 3] - rect[1] - rect[3]) <= delta)
+    )
+    return float(weights[near].max()) if near.any() else float(weights.min())
+
+
+def _as_grey(grey: np.ndarray) -> np.ndarray:
+    if not isinstance(grey, np.ndarray) or grey.ndim != 2 or grey.dtype != np.uint8:
+        raise ValueError("expected a 2-D uint8 grey image")
+    return np.ascontiguousarray(grey)
+
+
+def crop_face(
+    grey: np.ndarray,
+    box: FaceBox | None,
+    region: str,
+    size: tuple[int, int],
+    margin: float = DEFAULT_MARGIN,
+) -> np.ndarray:
+    """The model input crop: ``box`` grown by ``margin``, its ``region``, resized to ``size``.
+
+    ``box`` None means the whole frame is the face (no margin). ``margin`` is a fraction of the
+    box's width/height added on each side; parts of the grown box outside the frame are filled
+    by edge replication, so the crop keeps the box's aspect and centre. ``size`` is
+    ``(height, width)``; the result is uint8 HxW.
+    """
+    grey = _as_grey(grey)
+    height, width = size
+    if height < 1 or width < 1:
+        raise ValueError("size must be positive (height, width)")
+    if margin <= -0.5:
+        raise ValueError("margin must be > -0.5")
+    if box is None:
+        crop = grey
+    else:
+        frame_h, frame_w = grey.shape
+        x0 = round(box.x - margin * box.w)
+        y0 = round(box.y - margin * box.h)
+        x1 = max(x0 + 1, round(box.x + box.w + margin * box.w))
+        y1 = max(y0 + 1, round(box.y + box.h + margin * box.h))
+        inner = grey[max(y0, 0) : max(min(y1, frame_h), 0), max(x0, 0) : max(min(x1, frame_w), 0)]
+        if inner.size == 0:
+            raise ValueError(f"face box {box} lies outside the {frame_w}x{frame_h} frame")
+        pads = (max(-y0, 0), max(y1 - frame_h, 0), max(-x0, 0), max(x1 - frame_w, 0))
+        crop = cv2.copyMakeBorder(inner, *pads, cv2.BORDER_REPLICATE) if any(pads) else inner
+    crop = crop_region(crop, region)
+    return cv2.resize(crop, (width, height), interpolation=cv2.INTER_AREA)

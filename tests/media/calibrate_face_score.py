@@ -1,0 +1,117 @@
+"""Reproduce the face-score constants in service/faces.py (not a test; run by hand).
+
+    .venv/bin/python tests/media/calibrate_face_score.py
+
+Pastes real faces (CK+ crops from <repo>/../shared/data/ckplus5, and scikit-image's astronaut
+photo) at random sizes and places into 240p-720p frames over plain or textured backgrounds
+(scikit-image's non-face images), runs the detector's Haar stage with min_neighbors=1, labels
+each grouped detection by IoU > 0.4 with the pasted face, and fits a class-balanced logistic
+regression (scikit-learn, from the project's `train` extra) of face vs not-face on
+(ln neighbours, last-stage level weight). Prints the constants and the score distributions.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image
+from skimage import color, data
+from sklearn.linear_model import LogisticRegression
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+
+from service.faces import FaceDetector  # noqa: E402
+
+CKPLUS = REPO / ".." / "shared" / "data" / "ckplus5"
+# No human frontal faces in these (the cameraman photo is left out for that reason).
+BACKGROUNDS = [
+    "brick", "grass", "coffee", "chelsea", "rocket", "text", "page", "coins", "gravel",
+    "hubble_deep_field", "immunohistochemistry", "logo", "horse", "clock", "retina", "cell",
+    "cat", "moon",
+]  # fmt: skip
+ASTRONAUT_FACE = (182, 75, 88, 100)  # as in media_helpers.py
+
+
+def _grey(image: np.ndarray) -> np.ndarray:
+    if image.ndim == 3:
+        image = (color.rgb2gray(image[..., :3]) * 255).astype(np.uint8)
+    if image.dtype != np.uint8:
+        image = (image.astype(float) / max(1, image.max()) * 255).astype(np.uint8)
+    return image
+
+
+def _iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    iw = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    ih = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+    return iw * ih / (a[2] * a[3] + b[2] * b[3] - iw * ih)
+
+
+def collect(seed: int = 0) -> np.ndarray:
+    """Rows (is_face, neighbours, level_weight, width_px)."""
+    rng = np.random.default_rng(seed)
+    detector = FaceDetector(min_neighbors=1, min_score=0.0)
+    backgrounds: list[np.ndarray | None] = [_grey(getattr(data, n)()) for n in BACKGROUNDS]
+    backgrounds.append(None)
+    crops = [np.asarray(Image.open(f).convert("L")) for f in sorted(CKPLUS.glob("*/*.png"))[::4]]
+    astronaut = _grey(data.astronaut())
+    sources: list[np.ndarray | None] = crops + crops + [None] * 80
+    rows = []
+    for k, crop in enumerate(sources):
+        height = (240, 360, 480, 720)[k % 4]
+        width = height * 4 // 3
+        bg = backgrounds[k % len(backgrounds)]
+        if bg is None:
+            frame = np.full((height, width), 110, np.uint8)
+        else:
+            frame = cv2.resize(bg, (width, height), interpolation=cv2.INTER_AREA)
+        if crop is None:  # the whole astronaut photo; its face is about a fifth of it
+            side = int(min(height, width) * np.exp(rng.uniform(np.log(0.55), 0)))
+            photo, scale = astronaut, side / 512
+            fx, fy, fw, fh = ASTRONAUT_FACE
+        else:  # a CK+ crop is the face
+            side = max(26, int(height * np.exp(rng.uniform(np.log(0.11), np.log(0.6)))))
+            photo, scale = crop, 1.0
+            fx, fy, fw, fh = 0, 0, side, side
+        x0 = int(rng.integers(0, width - side + 1))
+        y0 = int(rng.integers(0, height - side + 1))
+        frame[y0 : y0 + side, x0 : x0 + side] = cv2.resize(
+            photo, (side, side), interpolation=cv2.INTER_AREA
+        )
+        truth = (x0 + fx * scale, y0 + fy * scale, fw * scale, fh * scale)
+        for c in detector.candidates(frame):
+            is_face = _iou((c.x, c.y, c.w, c.h), truth) > 0.4
+            rows.append((is_face, c.neighbours, c.level_weight, c.w))
+    return np.array(rows, dtype=float)
+
+
+def main() -> None:
+    if not CKPLUS.is_dir():
+        sys.exit(f"CK+ data not found at {CKPLUS}")
+    rows = collect()
+    y, features = rows[:, 0], np.c_[np.log(rows[:, 1]), rows[:, 2]]
+    model = LogisticRegression(class_weight="balanced", C=1.0, max_iter=1000).fit(features, y)
+    (a, b), bias = model.coef_[0], model.intercept_[0]
+    print(f"faces {int(y.sum())}, other detections {int((1 - y).sum())}")
+    print(
+        f"_SCORE_LOG_NEIGHBOURS = {a:.3f}\n_SCORE_LEVEL_WEIGHT = {b:.3f}\n_SCORE_BIAS = {bias:.3f}"
+    )
+    score = model.predict_proba(features)[:, 1]
+    for lo, hi in [(0, 40), (40, 60), (60, 100), (100, 10_000)]:
+        sel = (rows[:, 3] >= lo) & (rows[:, 3] < hi)
+        pos, neg = score[sel & (y == 1)], score[sel & (y == 0)]
+        print(
+            f"width {lo}-{hi}px: faces {len(pos)} (5th pct score "
+            f"{np.percentile(pos, 5) if len(pos) else float('nan'):.2f}), others {len(neg)} "
+            f"(95th pct {np.percentile(neg, 95) if len(neg) else float('nan'):.2f})"
+        )
+    for threshold in (0.3, 0.5, 0.7):
+        tpr, fpr = (score[y == 1] >= threshold).mean(), (score[y == 0] >= threshold).mean()
+        print(f"score >= {threshold}: faces kept {tpr:.3f}, other detections kept {fpr:.3f}")
+
+
+if __name__ == "__main__":
+    main()
