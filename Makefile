@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed
 
-.PHONY: install serve test lint models bench loadtest client clean
+.PHONY: install serve test lint models bench loadtest client openapi clean
 
 install: $(STAMP)
 
@@ -33,6 +33,10 @@ lint: install
 models: install
 	$(BIN)/python -m training all --data $${MMED_DATA:-../shared/data/ckplus5} \
 		--repository model_repository --card docs/model-card.md
+
+## Regenerate the committed OpenAPI document from the app.
+openapi: install
+	$(BIN)/python -m tools.export_openapi openapi.json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

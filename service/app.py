@@ -1,0 +1,114 @@
+"""The ASGI application (``service.app:app``): wiring only — settings, catalogue, backend,
+pipeline, middleware and routes. No request logic lives here."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from service.backends.base import Backend
+from service.catalogue import Catalogue
+from service.errors import install_error_handlers
+from service.faces import FaceDetector
+from service.limits import ConcurrencyLimitMiddleware, UploadLimitMiddleware
+from service.media import MediaLimits
+from service.metrics import Metrics
+from service.observability import RequestContextMiddleware, configure_logging
+from service.openapi import install_openapi
+from service.pipeline import Pipeline
+from service.routes import health, models, predict
+from service.settings import Settings, settings_from_env
+
+log = logging.getLogger("mmed.app")
+VERSION = "0.1.0"
+
+
+def make_backend(settings: Settings, metrics: Metrics) -> Backend:
+    """The backend named by ``MMED_BACKEND``."""
+    if settings.backend == "tfserving":
+        from service.backends.tfserving import TFServingBackend
+
+        return TFServingBackend(settings, metrics)
+    from service.backends.embedded import EmbeddedBackend
+
+    return EmbeddedBackend()
+
+
+def use_private_tmpdir() -> Path:
+    """Spool uploads into a fresh 0700 directory of this process (removed at shutdown)."""
+    path = Path(tempfile.mkdtemp(prefix="mmed-uploads-"))
+    tempfile.tempdir = str(path)
+    return path
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    tmpdir = use_private_tmpdir()
+    app.state.upload_dir = tmpdir
+    backend: Backend = app.state.backend
+    defaults = []
+    for name in (settings.default_micro_model, settings.default_masked_model):
+        try:
+            defaults.append(app.state.catalogue.get(name))
+        except Exception as exc:  # a missing default leaves the app alive but not ready
+            log.error("default model %s is not in the repository: %s", name, exc)
+    await backend.start(defaults)
+    log.info("ready: backend=%s models=%s", backend.name, [m.name for m in defaults])
+    try:
+        yield
+    finally:
+        await backend.close()
+        tempfile.tempdir = None
+        shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+def create_app(settings: Settings | None = None, backend: Backend | None = None) -> FastAPI:
+    """Build a gateway; ``backend`` overrides the one ``settings`` names (tests)."""
+    settings = settings or settings_from_env()
+    configure_logging(settings.log_level)
+    metrics = Metrics()
+    app = FastAPI(
+        title="MMED Serve",
+        version=VERSION,
+        summary="Frame-by-frame micro- and masked-expression recognition.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.metrics = metrics
+    app.state.catalogue = Catalogue(settings.model_repository, settings.catalogue_refresh_s)
+    app.state.backend = backend or make_backend(settings, metrics)
+    app.state.pipeline = Pipeline(
+        app.state.backend,
+        FaceDetector(),
+        MediaLimits(
+            max_pixels=settings.max_pixels,
+            max_video_s=settings.max_video_s,
+            max_frames=settings.max_frames,
+        ),
+        metrics,
+        batch=settings.inference_batch,
+    )
+    install_error_handlers(app)
+    for router in (predict.router, models.router, health.router):
+        app.include_router(router)
+    # Added innermost first: the request context wraps everything, then admission control.
+    app.add_middleware(UploadLimitMiddleware, max_bytes=settings.max_upload_bytes, metrics=metrics)
+    app.add_middleware(
+        ConcurrencyLimitMiddleware,
+        limit=settings.max_concurrency,
+        retry_after_s=settings.retry_after_s,
+        metrics=metrics,
+    )
+    app.add_middleware(RequestContextMiddleware, metrics=metrics)
+    install_openapi(app)
+    return app
+
+
+app = create_app()

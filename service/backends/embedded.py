@@ -1,0 +1,79 @@
+"""In-process TensorFlow: the default backend, no other server needed."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from typing import Any
+
+import numpy as np
+
+from model_artifact import ModelVersion
+from model_artifact.card import INPUT_KEY, OUTPUT_KEY, SIGNATURE
+from service.backends.base import Backend, BackendError, ModelNotServed
+
+log = logging.getLogger("mmed.backend.embedded")
+
+
+class EmbeddedBackend(Backend):
+    """Loads SavedModels with ``tf.saved_model.load`` and runs them in worker threads.
+
+    Models given to ``start`` are loaded and warmed up eagerly (readiness waits for them);
+    any other catalogued version is loaded on first use.
+    """
+
+    name = "embedded"
+
+    def __init__(self) -> None:
+        self._fns: dict[tuple[str, int], Any] = {}
+        self._lock = threading.Lock()
+
+    async def start(self, models: list[ModelVersion]) -> None:
+        for model in models:
+            await asyncio.to_thread(self._load, model)
+
+    def _load(self, model: ModelVersion) -> Any:
+        key = (model.name, model.version)
+        with self._lock:
+            if key in self._fns:
+                return self._fns[key]
+            import tensorflow as tf
+
+            started = time.perf_counter()
+            try:
+                loaded = tf.saved_model.load(str(model.path))
+                fn = loaded.signatures[SIGNATURE]
+            except (OSError, KeyError, ValueError, tf.errors.OpError) as exc:
+                raise ModelNotServed(f"cannot load {model.name}/{model.version}: {exc}") from exc
+            spec = model.card.input
+            fn(**{INPUT_KEY: tf.zeros([1, spec.height, spec.width, 1], tf.uint8)})  # warm-up
+            # Keep the loaded object alive: the signature holds only a weak reference to it.
+            self._fns[key] = (loaded, fn)
+            log.info(
+                "loaded %s/%s in %.0f ms",
+                model.name,
+                model.version,
+                (time.perf_counter() - started) * 1000,
+            )
+            return self._fns[key]
+
+    def _run(self, model: ModelVersion, batch: np.ndarray) -> np.ndarray:
+        import tensorflow as tf
+
+        _, fn = self._fns.get((model.name, model.version)) or self._load(model)
+        try:
+            out = fn(**{INPUT_KEY: tf.constant(batch, dtype=tf.uint8)})[OUTPUT_KEY]
+        except (tf.errors.OpError, ValueError, TypeError) as exc:
+            raise BackendError(f"{model.name}/{model.version} failed: {exc}") from exc
+        return np.asarray(out, dtype=np.float32)
+
+    async def predict(self, model: ModelVersion, batch: np.ndarray) -> np.ndarray:
+        return await asyncio.to_thread(self._run, model, batch)
+
+    async def ready(self, models: list[ModelVersion]) -> bool:
+        return all((m.name, m.version) in self._fns for m in models)
+
+    def loaded(self) -> set[tuple[str, int]]:
+        return set(self._fns)

@@ -1,0 +1,244 @@
+"""The request pipeline, KServe-style: preprocess (media → crops), predict, postprocess.
+
+Preprocessing (decode, sample, detect, crop) runs in a worker thread and hands crops over in
+chunks, so decoding the next chunk overlaps inference of the previous one and a long video is
+never held in memory whole.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+import numpy as np
+
+from model_artifact import ModelVersion
+from service.backends.base import Backend
+from service.faces import FaceBox, FaceDetector, crop_face
+from service.media import MediaInfo, MediaLimits, open_media
+from service.metrics import Metrics
+from service.schemas import (
+    Face,
+    FrameResult,
+    MediaSummary,
+    ModelRef,
+    PredictResponse,
+    Summary,
+    Timing,
+)
+
+
+@dataclass(frozen=True)
+class PredictOptions:
+    sample_interval: float = 0.5
+    detect_faces: bool = True
+    max_frames: int = 2000
+
+
+@dataclass
+class Chunk:
+    """Up to ``batch`` sampled frames: their metadata and the crops of those with a face."""
+
+    frames: list[tuple[int, float, FaceBox | None]] = field(default_factory=list)
+    crops: list[np.ndarray] = field(default_factory=list)
+
+
+@dataclass
+class StageClock:
+    decode: float = 0.0
+    detect: float = 0.0
+    infer: float = 0.0
+
+
+class Pipeline:
+    """Turns one upload into a ``PredictResponse`` for one model version."""
+
+    def __init__(
+        self,
+        backend: Backend,
+        detector: FaceDetector,
+        limits: MediaLimits,
+        metrics: Metrics,
+        batch: int = 32,
+    ) -> None:
+        self.backend = backend
+        self.detector = detector
+        self.limits = limits
+        self.metrics = metrics
+        self.batch = batch
+
+    # -- preprocess -------------------------------------------------------------------------
+    def _chunks(
+        self,
+        source_frames: Iterator,
+        model: ModelVersion,
+        options: PredictOptions,
+        clock: StageClock,
+    ) -> Iterator[Chunk]:
+        size = (model.card.input.height, model.card.input.width)
+        region = model.card.face_region
+        chunk = Chunk()
+        while True:
+            t0 = time.perf_counter()
+            frame = next(source_frames, None)
+            t1 = time.perf_counter()
+            clock.decode += t1 - t0
+            if frame is None:
+                break
+            box = self.detector.detect(frame.image) if options.detect_faces else None
+            if box is not None or not options.detect_faces:
+                chunk.crops.append(crop_face(frame.image, box, region, size))
+                if box is None:  # detection off: the whole frame is the face
+                    h, w = frame.image.shape[:2]
+                    box = FaceBox(0, 0, w, h, 1.0)
+                chunk.frames.append((frame.index, frame.timestamp_s, box))
+            else:
+                chunk.frames.append((frame.index, frame.timestamp_s, None))
+            clock.detect += time.perf_counter() - t1
+            if len(chunk.frames) >= self.batch:
+                yield chunk
+                chunk = Chunk()
+        if chunk.frames:
+            yield chunk
+
+    # -- predict ----------------------------------------------------------------------------
+    async def _infer(self, model: ModelVersion, chunk: Chunk, clock: StageClock) -> np.ndarray:
+        if not chunk.crops:
+            return np.zeros((0, len(model.card.classes)), np.float32)
+        batch = np.stack(chunk.crops)[..., np.newaxis]
+        t0 = time.perf_counter()
+        probs = await self.backend.predict(model, batch)
+        elapsed = time.perf_counter() - t0
+        clock.infer += elapsed
+        self.metrics.backend_latency.labels(self.backend.name, model.name).observe(elapsed)
+        return probs
+
+    async def run(
+        self, file: BinaryIO, model: ModelVersion, options: PredictOptions
+    ) -> PredictResponse:
+        started = time.perf_counter()
+        clock = StageClock()
+        source = await asyncio.to_thread(open_media, file, self.limits)
+        try:
+            chunks = self._chunks(
+                source.frames(options.sample_interval, options.max_frames), model, options, clock
+            )
+            results: list[tuple[Chunk, np.ndarray]] = []
+            pending: asyncio.Task | None = None
+            pending_chunk: Chunk | None = None
+            try:
+                while True:
+                    chunk = await asyncio.to_thread(next, chunks, None)
+                    if pending is not None:
+                        results.append((pending_chunk, await pending))
+                        pending = None
+                    if chunk is None:
+                        break
+                    pending = asyncio.ensure_future(self._infer(model, chunk, clock))
+                    pending_chunk = chunk
+            finally:
+                if pending is not None and not pending.done():
+                    pending.cancel()
+                chunks.close()
+        finally:
+            await asyncio.to_thread(source.close)
+        return self._postprocess(source.info, model, results, clock, started)
+
+    # -- postprocess ------------------------------------------------------------------------
+    def _postprocess(
+        self,
+        info: MediaInfo,
+        model: ModelVersion,
+        results: list[tuple[Chunk, np.ndarray]],
+        clock: StageClock,
+        started: float,
+    ) -> PredictResponse:
+        classes = list(model.card.classes)
+        frames: list[FrameResult] = []
+        all_probs: list[np.ndarray] = []
+        for chunk, probs in results:
+            row = 0
+            for index, ts, box in chunk.frames:
+                if box is None:
+                    frames.append(
+                        FrameResult(
+                            index=index,
+                            timestamp_s=round(ts, 6),
+                            face=None,
+                            label=None,
+                            confidence=None,
+                            probabilities=None,
+                        )
+                    )
+                    continue
+                p = probs[row]
+                row += 1
+                all_probs.append(p)
+                best = int(np.argmax(p))
+                frames.append(
+                    FrameResult(
+                        index=index,
+                        timestamp_s=round(ts, 6),
+                        face=Face(x=box.x, y=box.y, w=box.w, h=box.h, score=round(box.score, 4)),
+                        label=classes[best],
+                        confidence=float(p[best]),
+                        probabilities={c: float(v) for c, v in zip(classes, p, strict=True)},
+                    )
+                )
+        summary = summarise(classes, frames, all_probs)
+        self._observe(info, model, frames, clock)
+        return PredictResponse(
+            media=MediaSummary(
+                kind=info.kind,
+                width=info.width,
+                height=info.height,
+                fps=info.fps,
+                duration_s=info.duration_s,
+                frames_sampled=len(frames),
+            ),
+            model=ModelRef(
+                name=model.name, version=model.version, task=model.card.task, classes=classes
+            ),
+            frames=frames,
+            summary=summary,
+            timing_ms=Timing(
+                decode=round(clock.decode * 1000, 3),
+                detect=round(clock.detect * 1000, 3),
+                infer=round(clock.infer * 1000, 3),
+                total=round((time.perf_counter() - started) * 1000, 3),
+            ),
+        )
+
+    def _observe(
+        self, info: MediaInfo, model: ModelVersion, frames: list[FrameResult], clock: StageClock
+    ) -> None:
+        m = self.metrics
+        m.frames_sampled.labels(info.kind).inc(len(frames))
+        m.faces_found.labels(info.kind).inc(sum(f.face is not None for f in frames))
+        for f in frames:
+            if f.label is not None:
+                m.predictions.labels(model.name, f.label).inc()
+        for stage in ("decode", "detect", "infer"):
+            m.stage.labels(stage).observe(getattr(clock, stage))
+
+
+def summarise(classes: list[str], frames: list[FrameResult], probs: list[np.ndarray]) -> Summary:
+    """Label counts, the dominant label (ties go to the higher mean probability), mean probs."""
+    counts = Counter(f.label for f in frames if f.label is not None)
+    if not probs:
+        return Summary(
+            frames_with_face=0, label_counts={}, dominant_label=None, mean_probabilities=None
+        )
+    mean = np.mean(np.stack(probs), axis=0)
+    mean_by_class = {c: float(v) for c, v in zip(classes, mean, strict=True)}
+    dominant = max(counts, key=lambda c: (counts[c], mean_by_class[c]))
+    return Summary(
+        frames_with_face=len(probs),
+        label_counts=dict(sorted(counts.items())),
+        dominant_label=dominant,
+        mean_probabilities=mean_by_class,
+    )

@@ -1,0 +1,1 @@
+"""HTTP route handlers: thin, typed, and free of pipeline logic."""

@@ -1,0 +1,57 @@
+"""Gateway configuration: environment variables with the ``MMED_`` prefix (design §3)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob of the gateway; one instance per app (``app.state.settings``)."""
+
+    model_config = SettingsConfigDict(env_prefix="MMED_", extra="ignore")
+
+    backend: Literal["embedded", "tfserving"] = "embedded"
+    model_repository: Path = Path("model_repository")
+    tfserving_grpc: str = "localhost:8500"
+    tfserving_timeout_s: float = Field(10.0, gt=0)
+    tfserving_retries: int = Field(2, ge=0, le=10)
+
+    max_upload_mb: float = Field(100.0, gt=0)
+    max_video_s: float = Field(600.0, gt=0)
+    max_frames: int = Field(2000, ge=1)
+    max_pixels: int = Field(40_000_000, ge=1)
+    max_concurrency: int = Field(4, ge=1)
+    request_timeout_s: float = Field(300.0, gt=0)
+    retry_after_s: int = Field(1, ge=1)
+
+    api_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    default_micro_model: str = "micro-cnn"
+    default_masked_model: str = "masked-cnn"
+    catalogue_refresh_s: float = Field(30.0, ge=0)
+    inference_batch: int = Field(32, ge=1, le=1024)
+    log_level: str = "INFO"
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [key.strip() for key in value.split(",") if key.strip()]
+        return value
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 1024 * 1024)
+
+    def default_model(self, task: str) -> str:
+        return self.default_micro_model if task == "micro" else self.default_masked_model
+
+
+@lru_cache
+def settings_from_env() -> Settings:
+    """The process-wide settings read once from the environment."""
+    return Settings()
