@@ -22,7 +22,7 @@ _GROUP_EPS = 0.2
 
 # Margin around the Haar box, as a fraction of the box size on each side. The shipped models are
 # trained on CK+48 crops, and those crops ARE Haar frontal-face boxes: running this cascade on
-# every 2nd/3rd CK+ crop (upscaled 4x, placed on a plain, a reflected or a noise canvas) finds a
+# every 3rd CK+ crop (upscaled 4x, placed on a plain, a reflected or a noise canvas) finds a
 # box covering the crop to within 2 % on every side (median margins left/right/top/bottom
 # +0.005/-0.010/0.000/-0.015 of the box size, box/crop size 1.016, 162 of 162 found). So a bare
 # Haar box, with no margin, frames a face like the training crops (eyebrows/forehead to chin).
@@ -31,11 +31,11 @@ DEFAULT_MARGIN = 0.0
 # Confidence of a grouped Haar detection: a logistic model of ln(neighbours) (raw windows merged
 # into the group) and the largest last-stage weight of those windows (detectMultiScale3's
 # levelWeights). tests/media/calibrate_face_score.py fits it (class-balanced logistic
-# regression) on 324 real faces (CK+ crops and scikit-image's astronaut pasted at 26-720 px into
-# 240p-720p frames over plain and textured backgrounds) against 445 other detections in those
-# frames: at score >= 0.5 it keeps 94.8 % of the faces and 3.1 % of the rest; faces under 40 px
-# score low (little evidence). Calibrated for scale_factor=1.1 at full resolution; other
-# settings change the neighbour counts, so treat the score as a ranking there.
+# regression) on 324 real faces (CK+ crops and scikit-image's astronaut, pasted at random sizes
+# and places into 240p-720p frames over plain and textured backgrounds) against 445 other
+# detections in those frames: at score >= 0.5 it keeps 94.8 % of the faces and 3.1 % of the
+# rest; faces under 40 px score low (little evidence). Calibrated for scale_factor=1.1 at full
+# resolution; other settings change the neighbour counts: treat the score as a ranking there.
 _SCORE_LOG_NEIGHBOURS = 2.499
 _SCORE_LEVEL_WEIGHT = 0.630
 _SCORE_BIAS = -8.735

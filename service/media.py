@@ -191,7 +191,7 @@ class ImageSource(MediaSource):
         if sample_interval < 0 or not math.isfinite(sample_interval):
             raise ValueError("sample_interval must be a finite number >= 0")
         _frame_cap(self._limits, max_frames)
-        yield Frame(0, 0.0, self._grey)
+        return iter([Frame(0, 0.0, self._grey)])
 
 
 class VideoSource(MediaSource):
@@ -209,7 +209,8 @@ class VideoSource(MediaSource):
         self._last_error: Exception | None = None
         if not container.streams.video:
             raise UndecodableMedia("no video stream")
-        stream = container.streams.video[0]
+        # ffmpeg's choice (av_find_best_stream): prefers a real video over cover art.
+        stream = container.streams.best("video") or container.streams.video[0]
         ctx = stream.codec_context
         if ctx is None:
             raise UndecodableMedia("no decoder for the video stream's codec")

@@ -194,6 +194,8 @@ def test_garbage_after_a_valid_signature_is_undecodable(head: bytes) -> None:
 def test_frames_validates_its_arguments() -> None:
     with open_media(io.BytesIO(encode_image(Image.new("L", (8, 8)), "PNG")), MediaLimits()) as m:
         with pytest.raises(ValueError):
-            list(m.frames(-1.0))
+            m.frames(-1.0)
         with pytest.raises(ValueError):
-            list(m.frames(0.5, max_frames=0))
+            m.frames(0.5, max_frames=0)
+        with pytest.raises(ValueError):
+            m.frames(float("nan"))

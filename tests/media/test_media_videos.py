@@ -126,6 +126,8 @@ def test_frames_is_lazy_and_single_pass(clip_30fps) -> None:
         assert next(frames).index == 0
         with pytest.raises(RuntimeError):
             media.frames(0)
+    with _open(clip_30fps) as media, pytest.raises(ValueError):
+        media.frames(-0.5)  # checked on the call, not on the first next()
 
 
 def test_duration_over_limit_from_metadata(clip_30fps) -> None:
