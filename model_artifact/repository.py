@@ -1,4 +1,7 @@
-"""The ``model_repository/`` layout: ``<name>/<version>/{saved_model.pb, assets.extra/mmed.json}``."""
+"""The ``model_repository/`` layout.
+
+``<name>/<version>/{saved_model.pb, variables/, assets.extra/mmed.json}``.
+"""
 
 from __future__ import annotations
 
@@ -37,9 +40,7 @@ class ModelRepository:
     def model_names(self) -> list[str]:
         if not self.root.is_dir():
             return []
-        return sorted(
-            p.name for p in self.root.iterdir() if p.is_dir() and NAME_RE.match(p.name)
-        )
+        return sorted(p.name for p in self.root.iterdir() if p.is_dir() and NAME_RE.match(p.name))
 
     def versions(self, name: str) -> list[int]:
         """Integer version directories of ``name`` that hold a SavedModel, ascending."""

@@ -31,13 +31,14 @@ class BatchingParameters:
     enable_large_batch_splitting: bool = True
 
     def render(self) -> str:
+        split = str(self.enable_large_batch_splitting).lower()
         lines = [
             f"max_batch_size {{ value: {self.max_batch_size} }}",
             f"batch_timeout_micros {{ value: {self.batch_timeout_micros} }}",
             f"max_enqueued_batches {{ value: {self.max_enqueued_batches} }}",
             f"num_batch_threads {{ value: {self.num_batch_threads} }}",
             *(f"allowed_batch_sizes: {size}" for size in self.allowed_batch_sizes),
-            f"enable_large_batch_splitting {{ value: {str(self.enable_large_batch_splitting).lower()} }}",
+            f"enable_large_batch_splitting {{ value: {split} }}",
         ]
         return "\n".join(lines) + "\n"
 
