@@ -6,14 +6,14 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed
 
-.PHONY: install serve test lint models bench loadtest client openapi clean
+.PHONY: install serve test lint models bench loadtest client docs-images openapi clean
 
 install: $(STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[train,dev]'
+	$(BIN)/python -m pip install --quiet -e '.[train,dev,cli]'
 	touch $(STAMP)
 
 ## Start the gateway on :$(PORT) with the embedded backend and the shipped models.
@@ -37,6 +37,14 @@ models: install
 ## Regenerate the committed OpenAPI document from the app.
 openapi: install
 	$(BIN)/python -m tools.export_openapi openapi.json
+
+## Regenerate the Python client in clients/python from the committed openapi.json.
+client: install
+	$(BIN)/python -m tools.generate_client
+
+## Redraw the README's CLI plot (docs/images/) from a generated face video and the shipped models.
+docs-images: install
+	$(BIN)/python -m tools.docs_images
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,61 @@
+"""Contains all the data models used in inputs/outputs"""
+
+from .body_predict_v1_predict_post import BodyPredictV1PredictPost
+from .class_metrics import ClassMetrics
+from .face import Face
+from .frame_result import FrameResult
+from .frame_result_probabilities_type_0 import FrameResultProbabilitiesType0
+from .health import Health
+from .health_status import HealthStatus
+from .input_spec import InputSpec
+from .media_summary import MediaSummary
+from .media_summary_kind import MediaSummaryKind
+from .metrics import Metrics
+from .metrics_per_class import MetricsPerClass
+from .model_info import ModelInfo
+from .model_info_arch import ModelInfoArch
+from .model_info_face_region import ModelInfoFaceRegion
+from .model_info_status import ModelInfoStatus
+from .model_info_task import ModelInfoTask
+from .model_list import ModelList
+from .model_ref import ModelRef
+from .model_ref_task import ModelRefTask
+from .predict_response import PredictResponse
+from .predict_v1_predict_post_task_type_0 import PredictV1PredictPostTaskType0
+from .problem import Problem
+from .summary import Summary
+from .summary_label_counts import SummaryLabelCounts
+from .summary_mean_probabilities_type_0 import SummaryMeanProbabilitiesType0
+from .timing import Timing
+from .training_info import TrainingInfo
+
+__all__ = (
+    "BodyPredictV1PredictPost",
+    "ClassMetrics",
+    "Face",
+    "FrameResult",
+    "FrameResultProbabilitiesType0",
+    "Health",
+    "HealthStatus",
+    "InputSpec",
+    "MediaSummary",
+    "MediaSummaryKind",
+    "Metrics",
+    "MetricsPerClass",
+    "ModelInfo",
+    "ModelInfoArch",
+    "ModelInfoFaceRegion",
+    "ModelInfoStatus",
+    "ModelInfoTask",
+    "ModelList",
+    "ModelRef",
+    "ModelRefTask",
+    "PredictResponse",
+    "PredictV1PredictPostTaskType0",
+    "Problem",
+    "Summary",
+    "SummaryLabelCounts",
+    "SummaryMeanProbabilitiesType0",
+    "Timing",
+    "TrainingInfo",
+)

@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+if TYPE_CHECKING:
+    from ..models.frame_result import FrameResult
+    from ..models.media_summary import MediaSummary
+    from ..models.model_ref import ModelRef
+    from ..models.summary import Summary
+    from ..models.timing import Timing
+
+
+T = TypeVar("T", bound="PredictResponse")
+
+
+@_attrs_define
+class PredictResponse:
+    """
+    Attributes:
+        frames (list[FrameResult]):
+        media (MediaSummary):
+        model (ModelRef):
+        summary (Summary):
+        timing_ms (Timing):
+    """
+
+    frames: list[FrameResult]
+    media: MediaSummary
+    model: ModelRef
+    summary: Summary
+    timing_ms: Timing
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        frames = []
+        for frames_item_data in self.frames:
+            frames_item = frames_item_data.to_dict()
+            frames.append(frames_item)
+
+        media = self.media.to_dict()
+
+        model = self.model.to_dict()
+
+        summary = self.summary.to_dict()
+
+        timing_ms = self.timing_ms.to_dict()
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "frames": frames,
+                "media": media,
+                "model": model,
+                "summary": summary,
+                "timing_ms": timing_ms,
+            }
+        )
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.frame_result import FrameResult  # noqa: PLC0415
+        from ..models.media_summary import MediaSummary  # noqa: PLC0415
+        from ..models.model_ref import ModelRef  # noqa: PLC0415
+        from ..models.summary import Summary  # noqa: PLC0415
+        from ..models.timing import Timing  # noqa: PLC0415
+
+        d = dict(src_dict)
+        frames = []
+        _frames = d.pop("frames")
+        for frames_item_data in _frames:
+            frames_item = FrameResult.from_dict(frames_item_data)
+
+            frames.append(frames_item)
+
+        media = MediaSummary.from_dict(d.pop("media"))
+
+        model = ModelRef.from_dict(d.pop("model"))
+
+        summary = Summary.from_dict(d.pop("summary"))
+
+        timing_ms = Timing.from_dict(d.pop("timing_ms"))
+
+        predict_response = cls(
+            frames=frames,
+            media=media,
+            model=model,
+            summary=summary,
+            timing_ms=timing_ms,
+        )
+
+        predict_response.additional_properties = d
+        return predict_response
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

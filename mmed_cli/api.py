@@ -1,0 +1,94 @@
+"""Calls to the gateway through the generated client (``mmed_client``), with typed errors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import httpx
+from mmed_client import Client
+from mmed_client.api.models import list_models_v1_models_get
+from mmed_client.api.predict import predict_v1_predict_post
+from mmed_client.models import BodyPredictV1PredictPost, ModelList, PredictResponse, Problem
+from mmed_client.types import UNSET, File, Response
+
+DEFAULT_SERVER = "http://127.0.0.1:8000"
+T = TypeVar("T")
+
+
+class ProblemError(Exception):
+    """The gateway answered with problem details (RFC 9457); ``problem`` is the typed body."""
+
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+        super().__init__(f"{problem.status} {problem.title}: {problem.detail}")
+
+
+class ServerError(Exception):
+    """No usable answer: the server is unreachable, timed out, or answered out of contract."""
+
+
+@dataclass(frozen=True)
+class PredictOptions:
+    """Query parameters of ``POST /v1/predict``; None = the server's default."""
+
+    task: Literal["micro", "masked"] | None = None
+    model: str | None = None
+    version: int | None = None
+    sample_interval: float | None = None
+    detect_faces: bool | None = None
+    max_frames: int | None = None
+
+
+def make_client(server: str, api_key: str | None = None, timeout_s: float = 300.0) -> Client:
+    """A client for ``server``; sends ``X-API-Key`` when ``api_key`` is given."""
+    headers = {"X-API-Key": api_key} if api_key else {}
+    return Client(
+        base_url=server.rstrip("/"),
+        headers=headers,
+        timeout=httpx.Timeout(timeout_s, connect=10.0),
+        raise_on_unexpected_status=True,
+    )
+
+
+def _unwrap(response: Response[T | Problem]) -> T:
+    parsed = response.parsed
+    if isinstance(parsed, Problem):
+        raise ProblemError(parsed)
+    if parsed is None:
+        raise ServerError(f"unexpected answer: HTTP {int(response.status_code)}")
+    return parsed
+
+
+def _call(call: Callable[..., Response[T | Problem]], **kwargs: Any) -> T:
+    try:
+        return _unwrap(call(**kwargs))
+    except httpx.TimeoutException as exc:
+        raise ServerError(f"the server did not answer in time ({exc})") from exc
+    except httpx.HTTPError as exc:
+        raise ServerError(f"cannot reach the server: {exc}") from exc
+
+
+def predict(client: Client, path: Path, options: PredictOptions) -> PredictResponse:
+    """Send one image or video file; the typed result, or ProblemError / ServerError."""
+    o = options
+    with path.open("rb") as fh:
+        body = BodyPredictV1PredictPost(file=File(payload=fh, file_name=path.name))
+        return _call(
+            predict_v1_predict_post.sync_detailed,
+            client=client,
+            body=body,
+            task=o.task if o.task is not None else UNSET,
+            model=o.model if o.model is not None else UNSET,
+            version=o.version if o.version is not None else UNSET,
+            sample_interval=o.sample_interval if o.sample_interval is not None else UNSET,
+            detect_faces=o.detect_faces if o.detect_faces is not None else UNSET,
+            max_frames=o.max_frames if o.max_frames is not None else UNSET,
+        )
+
+
+def list_models(client: Client) -> ModelList:
+    """The catalogue (``GET /v1/models``)."""
+    return _call(list_models_v1_models_get.sync_detailed, client=client)

@@ -1,0 +1,28 @@
+"""One file's outcome: the typed prediction, or why there is none."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from mmed_client.models import PredictResponse, Problem
+
+
+@dataclass(frozen=True)
+class Outcome:
+    path: Path
+    result: PredictResponse | None = None
+    problem: Problem | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.result is not None
+
+    @property
+    def message(self) -> str:
+        """Why there is no result (problem details or a transport error)."""
+        if self.problem is not None:
+            p = self.problem
+            return f"{p.status} {p.title}: {p.detail}"
+        return self.error or ""
