@@ -41,6 +41,21 @@ class ModelNotServed(BackendError):
     title = "Model not served by the backend"
 
 
+class VersionNotServed(BackendError):
+    """The model is served, but not this version (404): e.g. TF Serving with the ``latest``
+    version policy serves only the highest version while the catalogue lists every one."""
+
+    status = 404
+    title = "Model version not served"
+
+
+class SignatureMismatch(ModelNotServed):
+    """The backend serves a model whose signature contradicts its mmed.json (input name, dtype,
+    shape, output). Raised by ``start`` as a start-up error; later, a 503 for that model."""
+
+    title = "Model signature mismatch"
+
+
 class Backend(abc.ABC):
     """Lifecycle: ``await start(models)`` once, ``predict`` many times, ``await close()``."""
 

@@ -1,0 +1,60 @@
+"""Fixtures for the TF Serving backend tests: the fake server and repository variants."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from fake_server import FakeTFServing
+
+from model_artifact import ModelRepository
+from model_artifact.repository import CARD_PATH
+from model_artifact.serving_config import BatchingParameters, write_serving_configs
+
+
+@pytest.fixture
+def fake_tfs(tiny_repository: Path) -> Iterator[FakeTFServing]:
+    """The test double serving ``tiny_repository`` on a free loopback port."""
+    with FakeTFServing(tiny_repository) as server:
+        yield server
+
+
+@pytest.fixture
+def free_port() -> int:
+    """A loopback port nothing listens on (until a test starts a server there)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def edit_card(version_dir: Path, **changes: object) -> None:
+    path = version_dir / CARD_PATH
+    card = json.loads(path.read_text())
+    for key, value in changes.items():
+        if isinstance(value, dict):
+            card[key].update(value)
+        else:
+            card[key] = value
+    path.write_text(json.dumps(card, indent=2))
+
+
+@pytest.fixture
+def repository_copy(tiny_repository: Path, tmp_path: Path) -> Callable[..., Path]:
+    """Factory: a private copy of ``tiny_repository``, optionally with its ``batching.config``
+    replaced and a second version of ``micro-cnn`` (same SavedModel)."""
+
+    def make(batching: BatchingParameters | None = None, micro_v2: bool = False) -> Path:
+        root = tmp_path / "model_repository"
+        shutil.copytree(tiny_repository, root)
+        if micro_v2:
+            shutil.copytree(root / "micro-cnn" / "1", root / "micro-cnn" / "2")
+            edit_card(root / "micro-cnn" / "2", version=2)
+        if batching is not None:
+            write_serving_configs(ModelRepository(root), batching=batching)
+        return root
+
+    return make
