@@ -55,7 +55,7 @@ def draw(image: np.ndarray, frame: FrameResult) -> np.ndarray:
     out = image.copy()
     h, w = out.shape[:2]
     scale = max(0.4, min(w, h) / 600)
-    thick = max(1, round(2 * scale))
+    thick = max(2, round(2 * scale))
     font = cv2.FONT_HERSHEY_SIMPLEX
     if frame.face is not None:
         f = frame.face

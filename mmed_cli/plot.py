@@ -46,9 +46,11 @@ def plot_timelines(results: Sequence[tuple[str, PredictResponse]], out: Path) ->
         colour = {c: cmap(i % 10) for i, c in enumerate(classes)}
         frames = result.frames
         times = [f.timestamp_s for f in frames]
-        for (lo, hi), f in zip(_spans(times), frames, strict=True):
+        spans = _spans(times)
+        for (lo, hi), f in zip(spans, frames, strict=True):
             if f.label is not None:
                 ax.axvspan(lo, hi, color=colour[f.label], alpha=0.18, linewidth=0)
+        ax.set_xlim(spans[0][0], spans[-1][1])
         for c in classes:
             ys = [
                 f.probabilities.additional_properties.get(c, float("nan"))
@@ -70,7 +72,14 @@ def plot_timelines(results: Sequence[tuple[str, PredictResponse]], out: Path) ->
         ax.set_xlabel("time (s)")
         ax.set_ylabel("probability")
         ax.grid(alpha=0.3)
-        ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8, frameon=False)
+        ax.legend(
+            loc="center left",
+            bbox_to_anchor=(1.0, 0.5),
+            fontsize=8,
+            frameon=False,
+            title="shading:\nframe's label",
+            title_fontsize=8,
+        )
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=DPI, format="png")
     plt.close(fig)
