@@ -1,0 +1,40 @@
+"""Draw the README's CLI picture (``make docs-images``): a real face video is generated (the
+astronaut photo, moving), the gateway is started on the shipped models, and ``mmed predict
+--plot`` draws the timeline into ``docs/images/``."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from tools.face_video import write_face_video
+from tools.local_server import ROOT, local_server
+
+OUT = ROOT / "docs" / "images" / "mmed-predict-plot.png"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repository", type=Path, default=ROOT / "model_repository")
+    parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--seconds", type=float, default=6.0, help="length of the face video")
+    parser.add_argument("--sample-interval", default="0.25")
+    args = parser.parse_args(argv)
+    if not any(args.repository.glob("micro-*/*/saved_model.pb")):
+        print(f"no micro model in {args.repository}: run `make models` first", file=sys.stderr)
+        return 1
+    with tempfile.TemporaryDirectory() as tmp:
+        video = write_face_video(Path(tmp) / "astronaut.mp4", seconds=args.seconds)
+        with local_server(args.repository, log=Path(tmp) / "uvicorn.log") as url:
+            cmd = [sys.executable, "-m", "mmed_cli", "predict", video.name, "--server", url]
+            cmd += ["--sample-interval", args.sample_interval, "--plot", str(args.out)]
+            print("$ mmed predict astronaut.mp4 --sample-interval", args.sample_interval)
+            done = subprocess.run(cmd, cwd=tmp, check=False)
+    return done.returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())

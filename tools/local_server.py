@@ -1,0 +1,81 @@
+"""Run the gateway (``uvicorn service.app:app``) in a subprocess on a free loopback port.
+
+Used by the CLI tests and the docs build: a real server on a real socket, stopped (and killed
+if it will not stop) when the context ends, also when starting it failed.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _stop(proc: subprocess.Popen[bytes], grace_s: float = 20.0) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=grace_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+@contextmanager
+def local_server(
+    repository: Path,
+    *,
+    api_keys: str = "",
+    log: Path | None = None,
+    start_timeout_s: float = 180.0,
+    env: dict[str, str] | None = None,
+) -> Iterator[str]:
+    """Yield the base URL of a ready gateway (``/readyz`` answered 200) over ``repository``."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    if log is None:
+        log = Path(tempfile.mkdtemp(prefix="mmed-server-")) / "uvicorn.log"
+    server_env = {
+        **os.environ,
+        "MMED_MODEL_REPOSITORY": str(repository),
+        "MMED_API_KEYS": api_keys,
+        "MMED_BACKEND": "embedded",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        **(env or {}),
+    }
+    cmd = [sys.executable, "-m", "uvicorn", "service.app:app", "--host", "127.0.0.1"]
+    cmd += ["--port", str(port), "--log-level", "warning"]
+    with log.open("wb") as sink:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=server_env, stdout=sink, stderr=sink)
+    try:
+        deadline = time.monotonic() + start_timeout_s
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"uvicorn exited with {proc.returncode}:\n{log.read_text()}")
+            try:
+                if httpx.get(f"{url}/readyz", timeout=2.0).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"not ready after {start_timeout_s:g} s:\n{log.read_text()}")
+            time.sleep(0.25)
+        yield url
+    finally:
+        _stop(proc)
