@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,7 @@ import httpx
 from mmed_client import Client
 from mmed_client.api.models import list_models_v1_models_get
 from mmed_client.api.predict import predict_v1_predict_post
+from mmed_client.errors import UnexpectedStatus
 from mmed_client.models import BodyPredictV1PredictPost, ModelList, PredictResponse, Problem
 from mmed_client.types import UNSET, File, Response
 
@@ -65,10 +67,23 @@ def _unwrap(response: Response[T | Problem]) -> T:
 def _call(call: Callable[..., Response[T | Problem]], **kwargs: Any) -> T:
     try:
         return _unwrap(call(**kwargs))
+    except UnexpectedStatus as exc:  # a status the OpenAPI document does not list
+        raise _undocumented(exc) from exc
+    except (ValueError, KeyError, TypeError) as exc:  # not JSON, or not the documented shape
+        raise ServerError(f"the answer does not follow the API: {exc!r}") from exc
     except httpx.TimeoutException as exc:
         raise ServerError(f"the server did not answer in time ({exc})") from exc
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
         raise ServerError(f"cannot reach the server: {exc}") from exc
+
+
+def _undocumented(exc: UnexpectedStatus) -> Exception:
+    """Problem details when the body is one (e.g. a 429 from a proxy), else a ServerError."""
+    try:
+        return ProblemError(Problem.from_dict(json.loads(exc.content)))
+    except (ValueError, KeyError, TypeError):
+        text = exc.content.decode(errors="replace")[:200]
+        return ServerError(f"unexpected answer: HTTP {exc.status_code} {text}".rstrip())
 
 
 def predict(client: Client, path: Path, options: PredictOptions) -> PredictResponse:
