@@ -64,8 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("predict", parents=[common], help="label the faces in images and videos")
-    p.add_argument("files", nargs="+", type=Path, metavar="FILE")
-    p.add_argument("--task", choices=["micro", "masked"])
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE", help="images and videos")
+    p.add_argument("--task", choices=["micro", "masked"], help="default: micro")
     p.add_argument("--model", help="a model name from `mmed models`")
     p.add_argument("--version", type=_positive_int, help="model version (default: highest)")
     p.add_argument(
@@ -80,12 +80,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="treat the whole image as the face box",
     )
-    p.add_argument("--max-frames", type=_positive_int)
+    p.add_argument("--max-frames", type=_positive_int, help="most frames sampled per file")
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="print the typed results as JSON")
     fmt.add_argument("--csv", action="store_true", help="print one CSV row per sampled frame")
     p.add_argument("--frames", action="store_true", help="table: also list every sampled frame")
-    p.add_argument("--plot", type=Path, metavar="OUT.png", help="draw probability timelines")
+    p.add_argument(
+        "--plot", type=Path, metavar="OUT.png", help="draw probability timelines (a panel per file)"
+    )
     p.add_argument(
         "--annotate",
         type=Path,
