@@ -56,8 +56,10 @@ def test_frames_table_lists_every_sampled_frame(capsys, server: Server, face_vid
     code, out, err = run(capsys, server, "predict", str(face_video), "--frames")
     assert code == 0, err
     lines = out.strip().splitlines()
-    start = lines.index("FRAME  TIME_S  LABEL    CONF   FACE          FACE_SCORE".rstrip()) + 1
-    rows = [line.split() for line in lines[start:]]
+    [start] = [i for i, line in enumerate(lines) if line.startswith("FRAME ")]
+    assert lines[start].split() == ["FRAME", "TIME_S", "LABEL", "CONF", "FACE", "FACE_SCORE"]
+    rows = [line.split() for line in lines[start + 1 :]]
+    assert all(r[2] in MICRO and len(r) == 7 for r in rows)  # FACE is "x,y wxh"
     assert [int(r[0]) for r in rows] == [0, 8, 15, 23, 30, 38]
     assert "%" not in err  # one file: no progress bar
 
