@@ -32,6 +32,7 @@ from fractions import Fraction
 from typing import BinaryIO, Literal
 
 import av
+import cv2
 import numpy as np
 from PIL import Image, ImageOps
 
@@ -64,6 +65,32 @@ _IMAGE_BRANDS = {
 _QUICKTIME_ATOMS = {b"moov", b"mdat", b"wide"}
 
 _TS_EPSILON = 1e-6  # seconds; absorbs float rounding of exact timestamps (e.g. 15 * 1/30)
+
+# round(x / 257) for every 16-bit sample x (257 is odd: no ties, so integer rounding is exact).
+_SCALE_16_TO_8 = ((np.arange(65536, dtype=np.uint32) + 128) // 257).astype(np.uint8)
+
+
+# Grey frames straight from the luma plane for the common 8-bit YUV layouts: a copy (plus a
+# lookup table for limited-range video) instead of a swscale conversion, which costs more than
+# decoding the frame (about 4 ms per 480p frame). The table is swscale's own limited→full
+# range expansion of Y (16..235 → 0..255); tests/perf/test_fast_grey.py checks the result
+# against ``to_ndarray(format="gray")``. Other formats take the swscale path.
+_LUMA_LIMITED = {"yuv420p", "yuv422p", "yuv444p", "yuv440p", "yuv411p", "yuv410p", "nv12", "nv21"}
+_LUMA_FULL = {"yuvj420p", "yuvj422p", "yuvj444p", "yuvj440p", "yuvj411p", "gray"}
+_LIMITED_TO_FULL = np.clip(np.round((np.arange(256) - 16) * 255 / 219), 0, 255).astype(np.uint8)
+_RANGE_UNSPECIFIED, _RANGE_MPEG = 0, 1
+
+
+def grey_frame(frame: av.VideoFrame) -> np.ndarray:
+    """The frame as 8-bit full-range grey, HxW, C-contiguous (its own memory)."""
+    name = frame.format.name
+    limited = name in _LUMA_LIMITED and frame.color_range in (_RANGE_UNSPECIFIED, _RANGE_MPEG)
+    if limited or name in _LUMA_FULL:
+        plane = frame.planes[0]
+        luma = np.frombuffer(plane, np.uint8, count=plane.line_size * frame.height)
+        luma = luma.reshape(frame.height, plane.line_size)[:, : frame.width]
+        return cv2.LUT(luma, _LIMITED_TO_FULL) if limited else luma.copy()
+    return np.ascontiguousarray(frame.to_ndarray(format="gray"))
 
 
 class MediaError(Exception):
@@ -290,7 +317,7 @@ class VideoSource(MediaSource):
                 _check_pixels(frame.width, frame.height, self._limits, "video frame")
                 if ts + _TS_EPSILON < next_due:
                     continue
-                image = np.ascontiguousarray(frame.to_ndarray(format="gray"))
+                image = grey_frame(frame)
             except MediaError:
                 raise
             except Exception as exc:  # any PyAV/ffmpeg failure on this frame
@@ -380,9 +407,12 @@ def _open_image(file: BinaryIO, limits: MediaLimits) -> ImageSource:
 def _to_grey(im: Image.Image) -> np.ndarray:
     """8-bit grey HxW (C-contiguous) from any Pillow mode."""
     if im.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
-        # 16-bit samples (PNG opens them as I;16 or I): scale to 8 bits instead of clipping.
-        values = np.asarray(im).astype(np.float64)
-        return np.ascontiguousarray(np.clip(np.rint(values / 257.0), 0, 255).astype(np.uint8))
+        # 16-bit samples (PNG opens them as I;16 or I): scale to 8 bits instead of clipping,
+        # through a table (1 byte per pixel out; float arithmetic cost ~25 bytes per pixel).
+        values = np.asarray(im)
+        if values.dtype != np.uint16:
+            values = np.clip(values, 0, 65535)
+        return _SCALE_16_TO_8[values]
     if im.mode == "F":
         return np.ascontiguousarray(np.clip(np.rint(np.asarray(im)), 0, 255).astype(np.uint8))
     if im.mode == "L" and "transparency" not in im.info:

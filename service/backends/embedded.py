@@ -13,6 +13,7 @@ import numpy as np
 from model_artifact import ModelVersion
 from model_artifact.card import INPUT_KEY, OUTPUT_KEY, SIGNATURE
 from service.backends.base import Backend, BackendError, ModelNotServed
+from service.backends.batching import MicroBatcher
 
 log = logging.getLogger("mmed.backend.embedded")
 
@@ -21,14 +22,18 @@ class EmbeddedBackend(Backend):
     """Loads SavedModels with ``tf.saved_model.load`` and runs them in worker threads.
 
     Models given to ``start`` are loaded and warmed up eagerly (readiness waits for them);
-    any other catalogued version is loaded on first use.
+    any other catalogued version is loaded on first use. Concurrent requests for one model
+    version are micro-batched (``MicroBatcher``: merged while a call is running, up to
+    ``max_batch`` rows; ``max_batch=0`` turns it off).
     """
 
     name = "embedded"
 
-    def __init__(self) -> None:
+    def __init__(self, max_batch: int = 64) -> None:
         self._fns: dict[tuple[str, int], Any] = {}
         self._lock = threading.Lock()
+        self.max_batch = max_batch
+        self._batchers: dict[tuple[str, int], MicroBatcher] = {}
 
     async def start(self, models: list[ModelVersion]) -> None:
         for model in models:
@@ -70,7 +75,18 @@ class EmbeddedBackend(Backend):
         return np.asarray(out, dtype=np.float32)
 
     async def predict(self, model: ModelVersion, batch: np.ndarray) -> np.ndarray:
-        return await asyncio.to_thread(self._run, model, batch)
+        if self.max_batch <= 0:
+            return await asyncio.to_thread(self._run, model, batch)
+        key = (model.name, model.version)
+        batcher = self._batchers.get(key)
+        if batcher is None:
+            batcher = MicroBatcher(lambda rows: self._run(model, rows), self.max_batch)
+            self._batchers[key] = batcher
+        return await batcher.submit(batch)
+
+    def batchers(self) -> dict[tuple[str, int], MicroBatcher]:
+        """The micro-batcher of each model version used so far (its call and row counts)."""
+        return dict(self._batchers)
 
     async def ready(self, models: list[ModelVersion]) -> bool:
         return all((m.name, m.version) in self._fns for m in models)
