@@ -18,8 +18,13 @@ import numpy as np
 from mmed_client.models import FrameResult, PredictResponse
 from PIL import Image, ImageOps
 
-CODECS = {".mp4": "libx264", ".mov": "libx264", ".mkv": "libx264", ".webm": "libvpx-vp9"}
-CODECS[".avi"] = "mpeg4"
+CODECS = {
+    ".mp4": "libx264",
+    ".mov": "libx264",
+    ".mkv": "libx264",
+    ".webm": "libvpx-vp9",
+    ".avi": "mpeg4",
+}
 BOX = (60, 220, 60)  # BGR
 NO_FACE = (60, 60, 230)
 
