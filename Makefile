@@ -34,6 +34,12 @@ models: install
 	$(BIN)/python -m training all --data $${MMED_DATA:-../shared/data/ckplus5} \
 		--repository model_repository --card docs/model-card.md
 
+## Load test (Locust, headless, bounded; ~5 min): starts the gateway on 127.0.0.1 unless
+## LOADTEST_ARGS has --host, runs a mixed workload, the capacity finder and an overload run, writes
+## loadtest/results/ (CSV, HTML, JSON) and the load-test section of docs/benchmarks.md.
+loadtest: install
+	$(BIN)/python -m loadtest $(LOADTEST_ARGS)
+
 ## Regenerate the committed OpenAPI document from the app.
 openapi: install
 	$(BIN)/python -m tools.export_openapi openapi.json
