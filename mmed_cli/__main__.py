@@ -203,8 +203,16 @@ def run_models(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     if args.command == "predict":
+        if args.plot and args.plot.suffix.lower() != ".png":
+            parser.error("--plot writes a PNG: give a .png path")
+        if args.annotate:
+            from mmed_cli.annotate import CODECS
+
+            if args.annotate.suffix.lower() not in CODECS:
+                parser.error(f"--annotate: use one of {', '.join(CODECS)}")
         return run_predict(args)
     return run_models(args)
 

@@ -203,3 +203,22 @@ def test_console_script_with_env_settings(server: Server, face_image) -> None:
     assert done.returncode == 0, done.stderr
     [item] = json.loads(done.stdout)
     assert item["result"]["frames"][0]["face"] is not None
+
+
+@pytest.mark.parametrize("suffix", [".mkv", ".webm", ".avi"])
+def test_annotate_container_by_suffix(capsys, server: Server, face_image, tmp_path, suffix) -> None:
+    out = tmp_path / f"annotated{suffix}"
+    code, _, err = run(capsys, server, "predict", str(face_image), "--annotate", str(out))
+    assert code == 0, err
+    [frame] = decode(out)
+    assert frame.shape == (512, 512, 3)
+
+
+@pytest.mark.parametrize(
+    ("option", "name"), [("--annotate", "a.gif"), ("--plot", "a.svg")], ids=["video", "plot"]
+)
+def test_output_suffix_is_checked_before_sending(capsys, face_image, tmp_path, option, name):
+    with pytest.raises(SystemExit) as exited:
+        main(["predict", str(face_image), option, str(tmp_path / name), "--server", "http://x"])
+    assert exited.value.code == 2
+    assert option in capsys.readouterr().err
