@@ -25,6 +25,7 @@ from loadtest.hosts import require_loopback
 from loadtest.locust_run import format_table, run_locust
 from loadtest.overload import run_overload
 from loadtest.report import RunInfo, render, write_section
+from model_artifact import ModelRepository
 
 PHASES = ("mixed", "capacity", "overload")
 
@@ -86,6 +87,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def missing_defaults(repository: Path) -> list[str]:
+    """Default models (``MMED_DEFAULT_*_MODEL``) the repository lacks."""
+    names = set(ModelRepository(repository).model_names()) if repository.is_dir() else set()
+    defaults = [
+        os.environ.get("MMED_DEFAULT_MICRO_MODEL", "micro-cnn"),
+        os.environ.get("MMED_DEFAULT_MASKED_MODEL", "masked-cnn"),
+    ]
+    return [name for name in defaults if name not in names]
+
+
 def catalogue_setup(host: str, api_key: str) -> dict[str, str]:
     """The default models the gateway serves, for the report."""
     headers = {"X-API-Key": api_key} if api_key else {}
@@ -112,6 +123,13 @@ def main(argv: list[str] | None = None) -> int:
         pid = args.gateway_pid
         setup["Gateway"] = f"given by --host ({host})"
     else:
+        if missing := missing_defaults(args.repository):
+            print(
+                f"{args.repository} lacks the default models {missing}: train them (make models)"
+                " or pass --repository / MMED_MODEL_REPOSITORY",
+                file=sys.stderr,
+            )
+            return 2
         env = {}
         if args.api_key:
             env["MMED_API_KEYS"] = args.api_key
@@ -216,8 +234,15 @@ def main(argv: list[str] | None = None) -> int:
             gateway.stop()
     summary["cpu"] = {k: asdict(v) for k, v in cpu.items()}
     (results / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
+    try:
+        shown_results = f"{results.resolve().relative_to(REPO_ROOT)}/ (git-ignored)"
+    except ValueError:
+        shown_results = f"{results}/"
     if not args.no_doc:
-        write_section(args.doc, render(info, setup, mixed, capacity, overload, cpu))
+        write_section(
+            args.doc,
+            render(info, setup, mixed, capacity, overload, cpu, args.think_s, shown_results),
+        )
         print(f"\nwrote the load-test section of {args.doc}")
     print(f"results in {results}" + ("  — FAILED" if failed else ""))
     return 1 if failed else 0

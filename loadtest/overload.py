@@ -160,7 +160,9 @@ def judge_overload(r: OverloadResult) -> list[tuple[str, bool, str]]:
         (
             "no failed request (500, other 5xx, 429/503 without Retry-After, wrong body)",
             s.failed == 0 and not server_errors,
-            f"{s.failed} failed, statuses {s.statuses}" + (f": {problems}" if problems else ""),
+            f"{s.failed} failed; status codes "
+            + ", ".join(f"{code}: {n}" for code, n in s.statuses.items())
+            + (f"; {problems}" if problems else ""),
         ),
         (
             "excess load shed with 429/503 + Retry-After",

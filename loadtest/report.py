@@ -141,14 +141,16 @@ def render(
     capacity: CapacityResult | None,
     overload: OverloadResult | None,
     cpu: dict[str, CpuShares],
+    think_s: float = 1.0,
+    results_dir: str = "loadtest/results/",
 ) -> str:
     """The markdown section (heading included)."""
     shared = any(s.others >= 0.05 for s in cpu.values())
     lines = [
         HEADING,
         "",
-        f"Produced by `make loadtest` (`{info.command}`) on {info.started}; raw CSV stats, "
-        "Locust HTML reports and check reports went to `loadtest/results/` (git-ignored).",
+        f"Produced by `{info.command}` (what `make loadtest` runs) on {info.started}; raw CSV"
+        f" stats, Locust HTML reports and check reports went to `{results_dir}`.",
         "",
         f"- Commit: `{info.commit}`"
         + (
@@ -184,7 +186,8 @@ def render(
             f"### Mixed workload ({mixed.users} users, {mixed.duration_s:.0f} s)",
             "",
             "`GatewayUser`: image upload micro (weight 6), image upload masked (3), 3 s video"
-            " upload (1), catalogue list (2) and model detail (1), think time 0.5-1.5 s."
+            f" upload (1), catalogue list (2) and model detail (1), think time"
+            f" {0.5 * think_s:g}-{1.5 * think_s:g} s."
             " Every answer's body is checked.",
             "",
             *task_table(mixed.tasks()),
