@@ -80,7 +80,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return problem_response(exc.status_code, str(exc.detail), headers=exc.headers)
+        title = getattr(exc, "title", None)  # e.g. limits.BodyTooLarge
+        return problem_response(exc.status_code, str(exc.detail), title, exc.headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

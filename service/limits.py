@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.errors import PROBLEM_JSON
@@ -32,8 +33,17 @@ async def send_problem(
     await send({"type": "http.response.body", "body": body})
 
 
-class BodyTooLarge(Exception):
-    """Raised from ``receive`` once an upload passes the limit mid-stream."""
+class BodyTooLarge(HTTPException):
+    """Raised from ``receive`` once an upload passes the limit mid-stream.
+
+    An ``HTTPException`` on purpose: FastAPI turns any other exception raised while it parses
+    the multipart body into a 400, but re-raises this one, so the app's handler answers 413.
+    """
+
+    title = "Upload too large"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(413, detail)
 
 
 class UploadLimitMiddleware:
@@ -63,6 +73,7 @@ class UploadLimitMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
+                    self.metrics.rejected.labels("upload_too_large").inc()
                     raise BodyTooLarge(detail)
             return message
 
@@ -74,8 +85,7 @@ class UploadLimitMiddleware:
 
         try:
             await self.app(scope, counting_receive, tracking_send)
-        except BodyTooLarge:
-            self.metrics.rejected.labels("upload_too_large").inc()
+        except BodyTooLarge:  # raised outside FastAPI's body parsing (else its handler answers)
             if not started:
                 await send_problem(send, 413, "Upload too large", detail)
         else:

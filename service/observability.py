@@ -45,6 +45,12 @@ def configure_logging(level: str = "INFO") -> None:
     handler._mmed = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level)
+    # uvicorn installs plain-text handlers before it imports the app: send its records through
+    # the JSON handler instead, and drop its access log (ours has the request id).
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logging.getLogger(name).handlers.clear()
+        logging.getLogger(name).propagate = True
+    logging.getLogger("uvicorn.access").disabled = True
 
 
 class RequestContextMiddleware:

@@ -8,18 +8,19 @@ never held in memory whole.
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 import numpy as np
 
 from model_artifact import ModelVersion
 from service.backends.base import Backend
 from service.faces import FaceBox, FaceDetector, crop_face
-from service.media import MediaInfo, MediaLimits, open_media
+from service.media import MediaInfo, MediaLimits, MediaSource, open_media
 from service.metrics import Metrics
 from service.schemas import (
     Face,
@@ -30,6 +31,35 @@ from service.schemas import (
     Summary,
     Timing,
 )
+
+T = TypeVar("T")
+
+
+class Worker:
+    """Runs one request's blocking steps in worker threads, one at a time.
+
+    A thread cannot be interrupted. When the request is cancelled (its timeout, a shutdown) the
+    worker sets ``stop``, which the frame loop checks before every frame, and waits for the
+    running step to return before the cancellation goes on: so the decoding really ends within
+    a frame, and nothing closes the upload or the decoder under a thread still using them.
+    """
+
+    def __init__(self) -> None:
+        self.stop = threading.Event()
+
+    async def __call__(
+        self, fn: Callable[..., T], *args: Any, discard: Callable[[T], None] | None = None
+    ) -> T:
+        """``fn(*args)`` in a thread; ``discard`` receives a result the caller no longer takes."""
+        running = asyncio.ensure_future(asyncio.to_thread(fn, *args))
+        try:
+            return await asyncio.shield(running)
+        except asyncio.CancelledError:
+            self.stop.set()
+            await asyncio.wait([running])
+            if running.exception() is None and discard is not None:  # retrieves any error too
+                discard(running.result())
+            raise
 
 
 @dataclass(frozen=True)
@@ -78,11 +108,12 @@ class Pipeline:
         model: ModelVersion,
         options: PredictOptions,
         clock: StageClock,
+        stop: threading.Event,
     ) -> Iterator[Chunk]:
         size = (model.card.input.height, model.card.input.width)
         region = model.card.face_region
         chunk = Chunk()
-        while True:
+        while not stop.is_set():
             t0 = time.perf_counter()
             frame = next(source_frames, None)
             t1 = time.perf_counter()
@@ -122,17 +153,22 @@ class Pipeline:
     ) -> PredictResponse:
         started = time.perf_counter()
         clock = StageClock()
-        source = await asyncio.to_thread(open_media, file, self.limits)
+        worker = Worker()
+        source = await worker(open_media, file, self.limits, discard=MediaSource.close)
         try:
             chunks = self._chunks(
-                source.frames(options.sample_interval, options.max_frames), model, options, clock
+                source.frames(options.sample_interval, options.max_frames),
+                model,
+                options,
+                clock,
+                worker.stop,
             )
             results: list[tuple[Chunk, np.ndarray]] = []
             pending: asyncio.Task | None = None
             pending_chunk: Chunk | None = None
             try:
                 while True:
-                    chunk = await asyncio.to_thread(next, chunks, None)
+                    chunk = await worker(next, chunks, None)
                     if pending is not None:
                         results.append((pending_chunk, await pending))
                         pending = None
@@ -141,11 +177,12 @@ class Pipeline:
                     pending = asyncio.ensure_future(self._infer(model, chunk, clock))
                     pending_chunk = chunk
             finally:
+                worker.stop.set()
                 if pending is not None and not pending.done():
                     pending.cancel()
                 chunks.close()
         finally:
-            await asyncio.to_thread(source.close)
+            await asyncio.shield(asyncio.to_thread(source.close))
         return self._postprocess(source.info, model, results, clock, started)
 
     # -- postprocess ------------------------------------------------------------------------

@@ -1,0 +1,173 @@
+"""A real gateway process (``python -m uvicorn service.app:app``) for tests that need real
+sockets, real multipart spooling, signals and per-process memory figures."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+# The shared live gateway's API key: random per run, so finding it in a log means a leak.
+API_KEY = "mmed-" + secrets.token_urlsafe(24)
+MAX_UPLOAD_MB = 8
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def proc_status(pid: int, key: str) -> int:
+    """A ``/proc/<pid>/status`` memory field (VmRSS, VmHWM ...) in bytes."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1]) * 1024
+    raise KeyError(key)
+
+
+def open_files_under(pid: int, directory: Path) -> list[str]:
+    """Targets of the process's open file descriptors that lie in ``directory``."""
+    found = []
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:  # closed meanwhile
+            continue
+        if target.startswith(str(directory) + "/"):
+            found.append(target)
+    return found
+
+
+@dataclass
+class LiveServer:
+    """A started gateway; ``tmp`` is its TMPDIR (the private upload dir is made inside it)."""
+
+    process: subprocess.Popen
+    port: int
+    tmp: Path
+    log_path: Path
+    env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def upload_dirs(self) -> list[Path]:
+        return sorted(self.tmp.glob("mmed-uploads-*"))
+
+    @property
+    def upload_dir(self) -> Path:
+        dirs = self.upload_dirs()
+        assert len(dirs) == 1, f"expected one private upload dir in {self.tmp}: {dirs}"
+        return dirs[0]
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def rss(self) -> int:
+        return proc_status(self.pid, "VmRSS")
+
+    def peak_rss(self) -> int:
+        return proc_status(self.pid, "VmHWM")
+
+    def stop(self, timeout: float = 30) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+        return self.process.returncode
+
+
+def start_server(
+    repository: Path,
+    workdir: Path,
+    *,
+    graceful_s: int = 20,
+    startup_s: float = 90,
+    **settings: object,
+) -> LiveServer:
+    """Start the gateway on a free port over ``repository``; wait until /readyz says ready.
+
+    ``settings`` become ``MMED_<NAME>`` variables. TMPDIR is ``workdir/tmp`` so the test can
+    see every file the process writes there.
+    """
+    tmp = workdir / "tmp"
+    tmp.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    env = {
+        **os.environ,
+        "TMPDIR": str(tmp),
+        "MMED_MODEL_REPOSITORY": str(repository),
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "TF_NUM_INTRAOP_THREADS": "1",
+        "TF_NUM_INTEROP_THREADS": "1",
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.update({f"MMED_{k.upper()}": str(v) for k, v in settings.items()})
+    log_path = workdir / f"server-{port}.log"
+    log = log_path.open("wb")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "service.app:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--timeout-graceful-shutdown",
+            str(graceful_s),
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    log.close()
+    server = LiveServer(process, port, tmp, log_path, env)
+    deadline = time.monotonic() + startup_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gateway exited at startup:\n{server.log_text()[-4000:]}")
+        try:
+            if httpx.get(f"{server.url}/readyz", timeout=2).status_code == 200:
+                return server
+        except httpx.TransportError:
+            pass
+        time.sleep(0.25)
+    server.stop()
+    raise RuntimeError(f"gateway not ready after {startup_s} s:\n{server.log_text()[-4000:]}")
+
+
+def assert_nothing_left(server: LiveServer, within_s: float = 2.0) -> None:
+    """The private upload dir is empty and the process holds no file in TMPDIR."""
+    deadline = time.monotonic() + within_s
+    while True:
+        files = list(server.upload_dir.iterdir())
+        open_files = open_files_under(server.pid, server.tmp)
+        others = [p for p in server.tmp.iterdir() if p != server.upload_dir]
+        if not (files or open_files or others):
+            return
+        if time.monotonic() > deadline:
+            pytest.fail(f"left behind: files {files}, open {open_files}, others {others}")
+        time.sleep(0.05)

@@ -1,0 +1,78 @@
+"""The hostile-media corpus against a real gateway process.
+
+Each input gets the answer design §2 calls for within TIME_BOUND_S, leaves nothing in the
+private upload directory (no file, no open descriptor), and the process's peak RSS stays under
+RSS_CEILING_MB, also with the whole corpus sent by MAX_CONCURRENCY clients at once.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+from hostile_media import CORPUS, HostileCase
+from live_server import API_KEY, LiveServer, assert_nothing_left
+
+TIME_BOUND_S = 5.0  # per input, client-side; measured: under 1.5 s each on 2 shared cores
+RSS_CEILING_MB = 1536  # peak RSS (VmHWM) of the gateway process; measured: see reliability.md
+
+
+def post(
+    server: LiveServer, case: HostileCase, client: httpx.Client | None = None
+) -> httpx.Response:
+    send = client.post if client is not None else httpx.post
+    return send(
+        f"{server.url}/v1/predict",
+        files={"file": (case.filename, case.data, case.content_type)},
+        params=case.params,
+        headers={"X-API-Key": API_KEY},
+        timeout=60,
+    )
+
+
+def assert_answer(case: HostileCase, r: httpx.Response) -> None:
+    assert r.status_code == case.status, f"{case.name}: {r.status_code} {r.text[:300]}"
+    if case.status == 200:
+        assert r.headers["content-type"] == "application/json"
+        if case.check is not None:
+            case.check(r.json())
+    else:
+        assert r.headers["content-type"] == "application/problem+json"
+        assert r.json()["status"] == case.status
+
+
+def test_upload_dir_is_private(live: LiveServer) -> None:
+    assert live.upload_dir.parent == live.tmp
+    assert (live.upload_dir.stat().st_mode & 0o777) == 0o700
+
+
+@pytest.mark.parametrize("case", CORPUS, ids=lambda c: c.name)
+def test_hostile_input(live: LiveServer, case: HostileCase) -> None:
+    started = time.monotonic()
+    r = post(live, case)
+    elapsed = time.monotonic() - started
+    assert_answer(case, r)
+    assert elapsed < TIME_BOUND_S, f"{case.name} took {elapsed:.2f} s"
+    assert_nothing_left(live)
+    report = os.environ.get("MMED_RELIABILITY_REPORT")
+    if report:
+        with open(report, "a") as f:
+            f.write(f"{case.name}\t{case.status}\t{elapsed:.3f}\t{len(case.data)}\n")
+
+
+def test_rss_ceiling_with_the_corpus_sent_concurrently(live: LiveServer) -> None:
+    with httpx.Client() as client, ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(lambda c: (c, post(live, c, client)), CORPUS * 2))
+    for case, r in answers:
+        if r.status_code == 503:  # more than MMED_MAX_CONCURRENCY at once: shed, as designed
+            assert "retry-after" in r.headers
+            continue
+        assert_answer(case, r)
+    assert_nothing_left(live)
+    peak_mb = live.peak_rss() / 2**20
+    print(f"gateway peak RSS {peak_mb:.0f} MiB, now {live.rss() / 2**20:.0f} MiB")
+    assert peak_mb < RSS_CEILING_MB
+    assert httpx.get(f"{live.url}/healthz").status_code == 200
