@@ -52,12 +52,13 @@ DEFAULT_MIN_SCORE = 0.5
 # detection benchmark decides whether to change the default.
 DEFAULT_DETECT_WIDTH: int | None = None
 
-# FaceTracker defaults (video): a full search at least every 2 s of media (a new, larger face
-# is picked up within that); keyframes downscaled so the smallest face searched for is 40 px
-# (Haar's window is 24; at 32 px the bench's 720p clip lost a face that full resolution
-# finds); tracked faces searched at 48 px. tests/perf/test_tracking.py checks recall and boxes
-# against full-resolution Haar on every frame; `make bench` measures speed and recall.
-DEFAULT_REFRESH_S = 2.0
+# FaceTracker defaults (video): a full search at least every 5 s of media (a new, larger face
+# is picked up within that; a lost face at once); keyframes downscaled so the smallest face
+# searched for is 40 px (Haar's window is 24; at 32 px the bench's 720p clip lost a face that
+# full resolution finds); tracked faces searched at 48 px, sizes within 15 % (a multi-scale
+# search costs more per scale than the pixels suggest). tests/perf/test_tracking.py checks
+# recall and boxes against full-resolution Haar on every frame; `make bench` measures speed.
+DEFAULT_REFRESH_S = 5.0
 DEFAULT_KEYFRAME_FACE_PX: int | None = 40
 DEFAULT_TRACK_FACE_PX = 48
 
@@ -148,20 +149,40 @@ class FaceDetector:
         window: tuple[int, int, int, int] | None = None,
         min_side: int | None = None,
         max_side: int | None = None,
+        canvas: int | None = None,
     ) -> list[Candidate]:
         """Grouped detections in ``window`` (x0, y0, x1, y1; default the whole frame) of ``grey``
         resized by ``scale``, in frame pixels.
 
         ``min_side``/``max_side`` bound the face size in the resized image (default: from
-        ``min_size_frac`` of the resized frame, no maximum). ``candidates`` is the whole-frame
-        search; ``FaceTracker`` searches a small window around the previous face.
+        ``min_size_frac`` of the resized frame, no maximum). ``canvas``: the resized window is
+        fitted to exactly ``canvas`` x ``canvas`` pixels, the parts outside the frame filled by
+        edge replication; OpenCV reallocates its buffers whenever the input size changes, which
+        costs about as much as a small search. ``candidates`` is the whole-frame search;
+        ``FaceTracker`` searches a small window around the previous face.
         """
         height, width = grey.shape
         x0, y0, x1, y1 = window if window is not None else (0, 0, width, height)
-        region = grey[y0:y1, x0:x1]
+        cx0, cy0, cx1, cy1 = max(x0, 0), max(y0, 0), min(x1, width), min(y1, height)
+        if cx1 <= cx0 or cy1 <= cy0:
+            return []
+        region = grey[cy0:cy1, cx0:cx1]
         image = region
-        if scale != 1.0:
-            rh, rw = region.shape
+        sx = sy = scale
+        left = top = 0
+        rh, rw = region.shape
+        if canvas is not None:
+            left = min(canvas - 1, max(0, round((cx0 - x0) * scale)))
+            top = min(canvas - 1, max(0, round((cy0 - y0) * scale)))
+            size = (min(canvas - left, max(1, round(rw * scale))),
+                    min(canvas - top, max(1, round(rh * scale))))  # fmt: skip
+            if size != (rw, rh):
+                image = cv2.resize(region, size, interpolation=cv2.INTER_AREA)
+            sx, sy = size[0] / rw, size[1] / rh
+            right, bottom = canvas - left - size[0], canvas - top - size[1]
+            if left or top or right or bottom:
+                image = cv2.copyMakeBorder(image, top, bottom, left, right, cv2.BORDER_REPLICATE)
+        elif scale != 1.0:
             size = (max(1, round(rw * scale)), max(1, round(rh * scale)))
             image = cv2.resize(region, size, interpolation=cv2.INTER_AREA)
         if min_side is None:
@@ -189,8 +210,9 @@ class FaceDetector:
             np.asarray(rects).reshape(-1, 4), np.asarray(counts).ravel(), strict=True
         ):
             weight = _group_weight(raw, weights, rect)
-            x, y, w, h = (round(float(v) / scale) for v in rect)
-            x, y = x + x0, y + y0
+            x = round((float(rect[0]) - left) / sx) + cx0
+            y = round((float(rect[1]) - top) / sy) + cy0
+            w, h = round(float(rect[2]) / sx), round(float(rect[3]) / sy)
             x, y = min(max(x, 0), width - 1), min(max(y, 0), height - 1)
             w, h = max(1, min(w, width - x)), max(1, min(h, height - y))
             found.append(Candidate(x, y, w, h, int(count), weight))
@@ -226,10 +248,12 @@ class FaceTracker:
       smallest face it looks for (``min_size_frac`` of the frame) is ``keyframe_face_px``
       pixels (never upscaled). Haar's cost grows with the pixels searched, so this is where
       most of the speed of a keyframe comes from.
-    - Tracked frames: the previous box grown by ``window`` box sizes on every side, downscaled
-      so the face is ``face_px`` pixels, searched only for faces ``size_tolerance`` times
-      smaller or larger than it. If nothing is found there, the same frame gets a full search,
-      so a face the full search would find is never lost to tracking.
+    - Tracked frames: a square wider than the previous box by ``min_window`` box sizes on
+      every side, plus the seconds since the previous frame, at most ``window``,
+      downscaled so the face is ``face_px`` pixels (a constant-size image), searched only for
+      faces up to ``size_tolerance`` times smaller or larger than it. If nothing is found
+      there, the same frame gets a full search, so a face the full search would find is never
+      lost to tracking.
 
     Scores of tracked boxes come from the small search (fewer neighbours than at full
     resolution): a ranking, not the calibrated probability of ``FaceDetector.detect``.
@@ -242,23 +266,28 @@ class FaceTracker:
         refresh_s: float = DEFAULT_REFRESH_S,
         keyframe_face_px: int | None = DEFAULT_KEYFRAME_FACE_PX,
         face_px: int = DEFAULT_TRACK_FACE_PX,
-        window: float = 0.75,
-        size_tolerance: float = 1.5,
+        window: float = 0.5,
+        min_window: float = 0.2,
+        size_tolerance: float = 1.15,
     ) -> None:
         if refresh_s < 0:
             raise ValueError("refresh_s must be >= 0")
         if keyframe_face_px is not None and keyframe_face_px < 24:
             raise ValueError("keyframe_face_px must be None or >= 24 (the Haar window)")
-        if face_px < 24 or window < 0 or size_tolerance <= 1.0:
-            raise ValueError("face_px must be >= 24, window >= 0 and size_tolerance > 1")
+        if face_px < 24 or not 0 <= min_window <= window or size_tolerance <= 1.0:
+            raise ValueError(
+                "face_px must be >= 24, 0 <= min_window <= window and size_tolerance > 1"
+            )
         self.detector = detector
         self.refresh_s = refresh_s
         self.keyframe_face_px = keyframe_face_px
         self.face_px = face_px
         self.window = window
+        self.min_window = min_window
         self.size_tolerance = size_tolerance
         self._last: FaceBox | None = None
         self._last_full: float | None = None
+        self._last_t: float | None = None
         self.full_searches = 0
         self.tracked = 0
 
@@ -272,7 +301,10 @@ class FaceTracker:
         )
         box = None
         if self._last is not None and not due:
-            box = self._around(grey, self._last)
+            # Faces move: the window grows with the time since the previous frame.
+            gap = None if self._last_t is None else timestamp_s - self._last_t
+            window = self.window if gap is None else min(self.window, self.min_window + gap)
+            box = self._around(grey, self._last, window)
             if box is not None:
                 self.tracked += 1
         if box is None:
@@ -280,6 +312,7 @@ class FaceTracker:
             self.full_searches += 1
             self._last_full = timestamp_s
         self._last = box
+        self._last_t = timestamp_s
         return box
 
     def _full(self, grey: np.ndarray) -> FaceBox | None:
@@ -298,22 +331,29 @@ class FaceTracker:
         found = d.search(grey, scale, min_side=side)
         return d.pick([c.face_box() for c in found])
 
-    def _around(self, grey: np.ndarray, last: FaceBox) -> FaceBox | None:
+    def _around(self, grey: np.ndarray, last: FaceBox, window: float) -> FaceBox | None:
         d = self.detector
         height, width = grey.shape
-        mx, my = self.window * last.w, self.window * last.h
-        x0, y0 = max(0, round(last.x - mx)), max(0, round(last.y - my))
-        x1 = min(width, round(last.x + last.w + mx))
-        y1 = min(height, round(last.y + last.h + my))
         side = max(last.w, last.h)
         scale = min(1.0, self.face_px / side)
+        half = side * (0.5 + window)
+        x0 = round(last.x + last.w / 2 - half)
+        y0 = round(last.y + last.h / 2 - half)
+        span = round(2 * half)
         lo = max(24, math.floor(side * scale / self.size_tolerance))
         hi = math.ceil(side * scale * self.size_tolerance)
         # The full search never looks below min_size_frac of the frame: neither does this one.
         lo = max(lo, math.ceil(d.min_size_frac * min(height, width) * scale))
         if lo > hi:
             return None
-        found = d.search(grey, scale, window=(x0, y0, x1, y1), min_side=lo, max_side=hi)
+        found = d.search(
+            grey,
+            scale,
+            window=(x0, y0, x0 + span, y0 + span),
+            min_side=lo,
+            max_side=hi,
+            canvas=max(24, round(span * scale)),
+        )
         return d.pick([c.face_box() for c in found])
 
 

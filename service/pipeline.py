@@ -15,13 +15,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, TypeVar
 
+import cv2
 import numpy as np
 
 from model_artifact import ModelVersion
 from service.backends.base import Backend
-from service.faces import FaceBox, FaceDetector, crop_face
+from service.faces import FaceBox, FaceDetector, FaceTracker, crop_face
 from service.media import MediaInfo, MediaLimits, MediaSource, open_media
 from service.metrics import Metrics
+from service.prefetch import Prefetch
 from service.schemas import (
     Face,
     FrameResult,
@@ -94,12 +96,24 @@ class Pipeline:
         limits: MediaLimits,
         metrics: Metrics,
         batch: int = 32,
+        *,
+        tracking: bool = True,
+        prefetch: int = 8,
+        opencv_threads: int | None = 1,
     ) -> None:
         self.backend = backend
         self.detector = detector
         self.limits = limits
         self.metrics = metrics
         self.batch = batch
+        # Videos: faces tracked between full searches (FaceTracker) and frames decoded ahead
+        # in their own thread, at most ``prefetch`` frames (0 = decode in the worker thread).
+        self.tracking = tracking
+        self.prefetch = prefetch
+        # One OpenCV thread per request (process-wide): concurrent requests, and decoding
+        # beside detection, use the cores instead of each Haar call splitting over all of them.
+        if opencv_threads is not None:
+            cv2.setNumThreads(opencv_threads)
 
     # -- preprocess -------------------------------------------------------------------------
     def _chunks(
@@ -109,9 +123,11 @@ class Pipeline:
         options: PredictOptions,
         clock: StageClock,
         stop: threading.Event,
+        kind: str = "video",
     ) -> Iterator[Chunk]:
         size = (model.card.input.height, model.card.input.width)
         region = model.card.face_region
+        tracker = FaceTracker(self.detector) if self.tracking and kind == "video" else None
         chunk = Chunk()
         while not stop.is_set():
             t0 = time.perf_counter()
@@ -120,7 +136,13 @@ class Pipeline:
             clock.decode += t1 - t0
             if frame is None:
                 break
-            box = self.detector.detect(frame.image) if options.detect_faces else None
+            box = None
+            if options.detect_faces:
+                box = (
+                    tracker.detect(frame.image, frame.timestamp_s)
+                    if tracker is not None
+                    else self.detector.detect(frame.image)
+                )
             if box is not None or not options.detect_faces:
                 chunk.crops.append(crop_face(frame.image, box, region, size))
                 if box is None:  # detection off: the whole frame is the face
@@ -155,14 +177,13 @@ class Pipeline:
         clock = StageClock()
         worker = Worker()
         source = await worker(open_media, file, self.limits, discard=MediaSource.close)
+        prefetch: Prefetch | None = None
         try:
-            chunks = self._chunks(
-                source.frames(options.sample_interval, options.max_frames),
-                model,
-                options,
-                clock,
-                worker.stop,
-            )
+            frames = source.frames(options.sample_interval, options.max_frames)
+            if source.info.kind == "video" and self.prefetch > 0:
+                prefetch = Prefetch(frames, self.prefetch, worker.stop)
+                frames = iter(prefetch)
+            chunks = self._chunks(frames, model, options, clock, worker.stop, source.info.kind)
             results: list[tuple[Chunk, np.ndarray]] = []
             pending: asyncio.Task | None = None
             pending_chunk: Chunk | None = None
@@ -182,7 +203,9 @@ class Pipeline:
                     pending.cancel()
                 chunks.close()
         finally:
-            await asyncio.shield(asyncio.to_thread(source.close))
+            await asyncio.shield(asyncio.to_thread(_release, prefetch, source))
+        if prefetch is not None:  # decoding ran beside detection: its own time, not the waits
+            clock.decode = prefetch.seconds
         return self._postprocess(source.info, model, results, clock, started)
 
     # -- postprocess ------------------------------------------------------------------------
@@ -261,6 +284,13 @@ class Pipeline:
                 m.predictions.labels(model.name, f.label).inc()
         for stage in ("decode", "detect", "infer"):
             m.stage.labels(stage).observe(getattr(clock, stage))
+
+
+def _release(prefetch: Prefetch | None, source: MediaSource) -> None:
+    """Stop the decoder thread (it closes the frame iterator), then close the media."""
+    if prefetch is not None:
+        prefetch.close()
+    source.close()
 
 
 def summarise(classes: list[str], frames: list[FrameResult], probs: list[np.ndarray]) -> Summary:
