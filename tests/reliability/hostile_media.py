@@ -437,6 +437,13 @@ CORPUS: list[HostileCase] = [
         check=is_image_check(6300, 6300, face=False),
     ),
     HostileCase(
+        "png-rgba-39.7mpx",
+        "RGBA PNG, 6300 x 6300 transparent: 154 KB, just under the 40 Mpx limit",
+        lambda: image_bytes(Image.new("RGBA", (6300, 6300)), "PNG"),
+        200,
+        check=is_image_check(6300, 6300, face=False),
+    ),
+    HostileCase(
         "cmyk-jpeg",
         "CMYK face JPEG",
         lambda: image_bytes(Image.fromarray(face_rgb()).convert("CMYK"), "JPEG"),

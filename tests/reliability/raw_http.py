@@ -32,12 +32,11 @@ def request_head(
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
-def multipart_headers(api_key: str, **extra: str) -> dict[str, str]:
-    return {
-        "Content-Type": f"multipart/form-data; boundary={BOUNDARY}",
-        "X-API-Key": api_key,
-        **extra,
-    }
+def multipart_headers(api_key: str | None, **extra: str) -> dict[str, str]:
+    headers = {"Content-Type": f"multipart/form-data; boundary={BOUNDARY}", **extra}
+    if api_key is not None:
+        headers["X-API-Key"] = api_key
+    return headers
 
 
 def read_response(sock: socket.socket, timeout: float = 10, data: bytes = b"") -> bytes:

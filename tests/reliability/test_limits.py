@@ -145,8 +145,8 @@ def test_request_timeout_is_504_and_the_decoding_stops(
         assert ok.status_code == 200
 
 
-def test_frame_cap_setting(make_limits_client) -> None:
-    client = make_limits_client(max_frames=5)
+def test_frame_cap_setting(make_client) -> None:
+    client = make_client(max_frames=5)
     clip = face_video(seconds=2.0, fps=10, width=160, height=120)
     body = post(client, clip, sample_interval=0).json()
     assert body["media"]["frames_sampled"] == len(body["frames"]) == 5
@@ -156,9 +156,9 @@ def test_frame_cap_setting(make_limits_client) -> None:
     assert post(client, clip, max_frames=6).status_code == 400
 
 
-def test_limits_hold_under_concurrent_mixed_load(make_limits_client) -> None:
+def test_limits_hold_under_concurrent_mixed_load(make_client) -> None:
     """Over-long videos, oversized uploads and good images, four at a time, three rounds."""
-    client = make_limits_client(max_video_s=1.0, max_upload_mb=0.25, max_concurrency=4)
+    client = make_client(max_video_s=1.0, max_upload_mb=0.25, max_concurrency=4)
     long_video = face_video(seconds=2.0, fps=10, width=160, height=120)
     big = face_image(320, 240) + bytes(300_000)
     good = face_image(320, 240)
@@ -166,17 +166,3 @@ def test_limits_hold_under_concurrent_mixed_load(make_limits_client) -> None:
     with ThreadPoolExecutor(4) as pool:
         statuses = list(pool.map(lambda job: post(client, job[0]).status_code, jobs))
     assert statuses == [want for _, want in jobs]
-
-
-@pytest.fixture
-def make_limits_client(tiny_repository: Path):
-    clients: list[TestClient] = []
-
-    def make(**overrides: object) -> TestClient:
-        client = TestClient(create_app(Settings(model_repository=tiny_repository, **overrides)))
-        clients.append(client.__enter__())
-        return client
-
-    yield make
-    for client in clients:
-        client.__exit__(None, None, None)

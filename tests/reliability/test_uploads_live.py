@@ -20,6 +20,8 @@ from raw_http import (
     stream_until_answered,
 )
 
+from tools.facevideo import face_image
+
 MB = 1024 * 1024
 
 
@@ -105,4 +107,23 @@ def test_oversized_uploads_in_parallel_are_all_413(live: LiveServer) -> None:
         statuses = list(pool.map(streamed, range(4)))
     assert statuses == [413] * 4
     assert live.rss() - rss_before < 64 * MB
+    assert_nothing_left(live)
+
+
+def test_thousands_of_file_parts_are_refused_and_leave_nothing(live: LiveServer) -> None:
+    parts = [("file", (f"f{i}.bin", b"x" * 100)) for i in range(1500)]
+    r = httpx.post(
+        f"{live.url}/v1/predict", files=parts, headers={"X-API-Key": API_KEY}, timeout=30
+    )
+    assert r.status_code == 400 and r.headers["content-type"] == "application/problem+json"
+    assert_nothing_left(live)
+
+
+def test_extra_file_parts_are_ignored_and_removed(live: LiveServer) -> None:
+    """A big second file part (spooled to disk) beside the real one: answered, then removed."""
+    parts = [("file", ("face.jpg", face_image(160, 120))), ("other", ("x.bin", os.urandom(3 * MB)))]
+    r = httpx.post(
+        f"{live.url}/v1/predict", files=parts, headers={"X-API-Key": API_KEY}, timeout=30
+    )
+    assert r.status_code == 200, r.text
     assert_nothing_left(live)
