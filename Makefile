@@ -29,16 +29,31 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-## Train and export all six architectures for both tasks on ../shared/data (long, offline).
+## Train and export all six architectures for both tasks on ../shared/data (long, offline);
+## writes docs/model-card.md. Exports go to build/model_repository (MMED_MODELS_OUT overrides),
+## not to the committed model_repository/ (the ImageNet architectures are ~100 MB each).
 models: install
 	$(BIN)/python -m training all --data $${MMED_DATA:-../shared/data/ckplus5} \
-		--repository model_repository --card docs/model-card.md
+		--repository $${MMED_MODELS_OUT:-build/model_repository} --card docs/model-card.md \
+		$(MODELS_ARGS)
 
 ## Load test (Locust, headless, bounded; ~5 min): starts the gateway on 127.0.0.1 unless
 ## LOADTEST_ARGS has --host, runs a mixed workload, the capacity finder and an overload run, writes
 ## loadtest/results/ (CSV, HTML, JSON) and the load-test section of docs/benchmarks.md.
 loadtest: install
 	$(BIN)/python -m loadtest $(LOADTEST_ARGS)
+
+## Benchmarks (issue 9; ~25 min on 2 cores): clips of a real face at 5/30/120 s and 480p-1080p
+## end to end over HTTP against decode/detect/model floors, the `fer` peer side by side (its own
+## venv, bench/.venv-fer, pins in pyproject.toml), the six architectures, memory, concurrency.
+## Writes docs/benchmarks.md + docs/benchmarks.json. BENCH_QUICK=1: a few minutes, written to
+## bench/.cache/ instead. BENCH_EXTRA: one more command run afterwards (e.g. a long schemathesis
+## run against a gateway); empty = that step is skipped.
+BENCH_EXTRA ?=
+bench: install
+	$(BIN)/python -m bench.peer_env
+	$(BIN)/python -m bench.run
+	$(if $(strip $(BENCH_EXTRA)),$(BENCH_EXTRA),@echo "bench: no BENCH_EXTRA step")
 
 ## Regenerate the committed OpenAPI document from the app.
 openapi: install

@@ -17,7 +17,7 @@ from pathlib import Path
 import keras
 
 from model_artifact import ModelRepository
-from training import archs
+from training.archs import SPECS
 from training.export import export_model
 from training.pipeline import RunConfig, cross_validate, load, run, save_run
 from training.recipes import recipe
@@ -53,28 +53,30 @@ def run_all(
     data: str,
     repository: Path,
     card: Path,
-    archs_: list[str] | None = None,
+    archs: list[str] | None = None,
     tasks: list[str] | None = None,
     epochs: int | None = None,
     seed: int = 0,
     runs_dir: Path = Path("runs/all"),
     shipped: Path = Path("model_repository"),
-    **kwargs,
 ) -> list[Row]:
-    """Train, evaluate and export ``archs_`` x ``tasks``; write ``card`` as results come in."""
-    archs_ = list(kwargs.pop("archs", None) or archs_ or archs.SPECS)
+    """Train, evaluate and export ``archs`` x ``tasks``; write ``card`` as results come in."""
+    archs = list(archs or SPECS)
     tasks = tasks or ["micro", "masked"]
     rows: list[Row] = []
     spreads: dict[str, dict] = {}
+    counts: dict[str, str] = {}
     for task in tasks:
-        base = recipe(task, data=data, seed=seed)
+        base = _with_epochs(recipe(task, data=data, seed=seed), epochs)
         ds_cache: dict[int, object] = {}
-        for arch in archs_:
-            config = recipe(task, data=data, seed=seed, arch=arch)
-            if epochs:
-                config = replace(config, fit=replace(config.fit, epochs=epochs))
+        for arch in archs:
+            config = _with_epochs(recipe(task, data=data, seed=seed, arch=arch), epochs)
             ds = ds_cache.get(config.input_size) or load(config)
             ds_cache[config.input_size] = ds
+            counts[task] = (
+                f"{len(ds)} images of {len(set(ds.subjects))} subjects "
+                f"({', '.join(f'{c} {n}' for c, n in ds.class_counts().items())})"
+            )
             log.info("== %s (%d px) on %s", config.name, config.input_size, data)
             result = run(config, ds)
             save_run(result, runs_dir / config.name)
@@ -95,15 +97,20 @@ def run_all(
                 )
             )
             keras.backend.clear_session()
-            write_card(card, rows, spreads, base, archs_, tasks, repository, shipped)
-        if "cnn" in archs_:
+            write_card(card, rows, spreads, base, archs, tasks, repository, shipped, counts)
+        if "cnn" in archs:
             spreads[task] = cnn_spread(base, ds_cache.get(base.input_size) or load(base))
             keras.backend.clear_session()
-            write_card(card, rows, spreads, base, archs_, tasks, repository, shipped)
+            write_card(card, rows, spreads, base, archs, tasks, repository, shipped, counts)
+    runs_dir.mkdir(parents=True, exist_ok=True)
     (runs_dir / "results.json").write_text(
         json.dumps({"rows": [r.__dict__ for r in rows], "cnn_spread": spreads}, indent=2) + "\n"
     )
     return rows
+
+
+def _with_epochs(config: RunConfig, epochs: int | None) -> RunConfig:
+    return replace(config, fit=replace(config.fit, epochs=epochs)) if epochs else config
 
 
 def cnn_spread(base: RunConfig, ds) -> dict:
@@ -141,10 +148,11 @@ def write_card(
     rows: list[Row],
     spreads: dict,
     base: RunConfig,
-    archs_: list[str],
+    archs: list[str],
     tasks: list[str],
     repository: Path,
     shipped: Path,
+    counts: dict[str, str],
 ) -> Path:
     """Render ``docs/model-card.md`` from real results (nothing here is typed in by hand)."""
     done = {(r.task, r.arch): r for r in rows}
@@ -155,7 +163,9 @@ def write_card(
         f"{time.strftime('%Y-%m-%d')}; do not edit by hand.",
         "",
         "## Setup",
-        f"- Data: `{base.data}` (CK+48 face crops, 5 classes, 486 images, 83 subjects).",
+        f"- Data: `{base.data}`; "
+        + "; ".join(f"{task}: {text}" for task, text in counts.items())
+        + ".",
         "- Split: subject-independent (`--split subject`): about 20 % of the *subjects* held out "
         "with scikit-learn's StratifiedGroupKFold, seed "
         f"{base.seed}; no subject is on both sides. Early stopping uses a further 15 % of the "
@@ -174,12 +184,12 @@ def write_card(
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for task in tasks:
-        for arch in archs_:
+        for arch in SPECS:
             paper_acc, paper_f1 = PAPER.get((task, arch), (None, None))
             r = done.get((task, arch))
             if r is None:
                 lines.append(
-                    f"| {task} | {arch} | {archs.SPECS[arch].default_size} px | not run | "
+                    f"| {task} | {arch} | {SPECS[arch].default_size} px | not run | "
                     f"not run | {_pct(paper_acc)} | {_f1(paper_f1)} | | | |"
                 )
                 continue

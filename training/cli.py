@@ -63,7 +63,8 @@ def _add_recipe_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-size", type=int, default=FitOptions.batch_size)
     p.add_argument("--learning-rate", type=float, default=FitOptions.learning_rate)
     p.add_argument("--no-augment", action="store_true", help="no data augmentation")
-    p.add_argument("--no-class-weights", action="store_true", help="unweighted loss")
+    p.add_argument("--class-weights", action="store_true", help="balanced class weights")
+    p.add_argument("--cosine", action="store_true", help="cosine learning-rate decay")
     p.add_argument(
         "--early-stopping",
         type=int,
@@ -109,7 +110,8 @@ def _config(args: argparse.Namespace):
             batch_size=args.batch_size,
             learning_rate=args.learning_rate,
             augment=not args.no_augment,
-            class_weights=not args.no_class_weights,
+            class_weights=args.class_weights,
+            cosine=args.cosine,
             early_stopping=args.early_stopping,
             reduce_lr=args.reduce_lr,
             verbose=2 if args.quiet else 1,

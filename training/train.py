@@ -14,14 +14,19 @@ from sklearn.utils.class_weight import compute_class_weight
 
 @dataclass(frozen=True)
 class FitOptions:
-    epochs: int = 30
+    epochs: int = 60
     batch_size: int = 32
     learning_rate: float = 1e-3
     augment: bool = True
-    class_weights: bool = True
+    class_weights: bool = False
     early_stopping: int = 0  # patience in epochs; 0 = off (train all epochs)
     reduce_lr: int = 0  # plateau patience in epochs; 0 = off
+    cosine: bool = False  # cosine-decay the learning rate to 0 over the epochs
     verbose: int | str = "auto"
+    # XLA: compiling the deep backbones takes longer than a short CPU run saves.
+    jit_compile: bool = False
+    # Eager steps skip tracing the training graph: faster for a couple of tiny batches (tests).
+    run_eagerly: bool = False
 
 
 def augmenter(seed: int) -> keras.Sequential:
@@ -73,10 +78,17 @@ def fit(
 ) -> dict[str, list[float]]:
     """Compile and fit ``model`` in place; return the Keras history (restored to the best epoch
     when early stopping is on)."""
+    x, y = train
+    learning_rate: float | keras.optimizers.schedules.LearningRateSchedule = options.learning_rate
+    if options.cosine:
+        steps = options.epochs * int(np.ceil(len(y) / options.batch_size))
+        learning_rate = keras.optimizers.schedules.CosineDecay(options.learning_rate, steps)
     model.compile(
-        optimizer=keras.optimizers.Adam(options.learning_rate),
+        optimizer=keras.optimizers.Adam(learning_rate),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
+        jit_compile=options.jit_compile,
+        run_eagerly=options.run_eagerly,
     )
     callbacks: list[keras.callbacks.Callback] = []
     if val is not None and options.early_stopping:
@@ -85,13 +97,12 @@ def fit(
                 monitor="val_loss", patience=options.early_stopping, restore_best_weights=True
             )
         )
-    if val is not None and options.reduce_lr:
+    if val is not None and options.reduce_lr and not options.cosine:
         callbacks.append(
             keras.callbacks.ReduceLROnPlateau(
                 monitor="val_loss", factor=0.5, patience=options.reduce_lr, min_lr=1e-5
             )
         )
-    x, y = train
     num_classes = int(model.output_shape[-1])
     history = model.fit(
         _dataset(x, y, options.batch_size, seed, shuffle=True, augment=options.augment),

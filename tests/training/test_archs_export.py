@@ -17,7 +17,9 @@ from training.pipeline import RunConfig, run
 from training.train import FitOptions
 
 CLASSES = ["anger", "happiness", "sadness"]  # a subset of micro, in the task's order
-FAST = FitOptions(epochs=1, batch_size=8, augment=True, early_stopping=1, verbose=0)
+FAST = FitOptions(
+    epochs=1, batch_size=8, augment=True, early_stopping=1, verbose=0, run_eagerly=True
+)
 
 
 @pytest.fixture(scope="module")

@@ -56,7 +56,7 @@ def test_train_evaluate_export(micro_data, tmp_path, capsys):
 def test_masked_proxy_and_random_split(micro_data, tmp_path, capsys):
     run_dir = tmp_path / "masked"
     argv = ["train", "--data", str(micro_data), "--masked-proxy", "--split", "random"]
-    assert main([*argv, "--out", str(run_dir), "--no-augment", "--no-class-weights", *FAST]) == 0
+    assert main([*argv, "--out", str(run_dir), "--no-augment", "--class-weights", *FAST]) == 0
     card = json.loads((run_dir / "run.json").read_text())["card"]
     assert card["name"] == "masked-cnn"
     assert card["classes"] == ["happy_but_angry", "happy_but_sad"]
