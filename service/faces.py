@@ -54,12 +54,12 @@ DEFAULT_DETECT_WIDTH: int | None = None
 
 # FaceTracker defaults (video): a full search at least every 5 s of media (a new, larger face
 # is picked up within that; a lost face at once); keyframes downscaled so the smallest face
-# searched for is 40 px (Haar's window is 24; at 32 px the bench's 720p clip lost a face that
-# full resolution finds); tracked faces searched at 48 px, sizes within 15 % (a multi-scale
+# searched for is 32 px (Haar's window is 24), falling back to the detector's own search when
+# that finds nothing; tracked faces searched at 48 px, sizes within 15 % (a multi-scale
 # search costs more per scale than the pixels suggest). tests/perf/test_tracking.py checks
 # recall and boxes against full-resolution Haar on every frame; `make bench` measures speed.
 DEFAULT_REFRESH_S = 5.0
-DEFAULT_KEYFRAME_FACE_PX: int | None = 40
+DEFAULT_KEYFRAME_FACE_PX: int | None = 32
 DEFAULT_TRACK_FACE_PX = 48
 
 
@@ -246,8 +246,10 @@ class FaceTracker:
     - Full search (the first frame, every ``refresh_s`` seconds of media, and whenever the
       face is lost): the detector's whole-frame search, on the frame downscaled so that the
       smallest face it looks for (``min_size_frac`` of the frame) is ``keyframe_face_px``
-      pixels (never upscaled). Haar's cost grows with the pixels searched, so this is where
-      most of the speed of a keyframe comes from.
+      pixels (never upscaled); Haar's cost grows with the pixels searched. If that finds
+      nothing, the detector's own search (``FaceDetector.detect``) runs on the frame, so a
+      frame where the detector alone finds a face always gets one (frames without any face
+      pay for both searches).
     - Tracked frames: a square wider than the previous box by ``min_window`` box sizes on
       every side, plus the seconds since the previous frame, at most ``window``,
       downscaled so the face is ``face_px`` pixels (a constant-size image), searched only for
@@ -328,8 +330,10 @@ class FaceTracker:
         if scale == 1.0:
             return d.detect(grey)
         side = max(1, round(d.min_size_frac * min(height, width) * scale))
-        found = d.search(grey, scale, min_side=side)
-        return d.pick([c.face_box() for c in found])
+        found = d.pick([c.face_box() for c in d.search(grey, scale, min_side=side)])
+        # Nothing at the reduced size: the detector's own search decides, so the tracker
+        # never finds a face in fewer frames than the detector alone would.
+        return found if found is not None else d.detect(grey)
 
     def _around(self, grey: np.ndarray, last: FaceBox, window: float) -> FaceBox | None:
         d = self.detector

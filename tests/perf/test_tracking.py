@@ -93,3 +93,16 @@ def test_tracker_rejects_bad_settings(detector) -> None:
         FaceTracker(detector, size_tolerance=1.0)
     with pytest.raises(ValueError):
         FaceTracker(detector, refresh_s=-1)
+
+
+def test_a_face_the_downscaled_keyframe_misses_is_found_at_full_resolution(detector) -> None:
+    # A 52 px face in a 480p frame: above the detector's minimum (48 px), but only ~35 px
+    # after the keyframe downscale, where Haar misses it. The fallback must find it.
+    frame = _canvas(300, 100, side=240)
+    expected = detector.detect(frame)
+    assert expected is not None
+    scale = 32 / (detector.min_size_frac * 480)
+    small = detector.search(frame, scale, min_side=round(detector.min_size_frac * 480 * scale))
+    assert not small  # the premise: the reduced search alone finds nothing
+    tracker = FaceTracker(detector, keyframe_face_px=32)
+    assert tracker.detect(frame, 0.0) == expected

@@ -1,0 +1,57 @@
+"""Per-architecture latency and memory: one subprocess per SavedModel (``python -m bench.archs
+DIR``), so each peak RSS is that model's alone. Prints JSON: load seconds, RSS after importing
+TensorFlow, peak RSS after loading and running, and batch latencies (31 crops = 15.5 s of
+video at 0.5 s sampling, and 1/8/64 for the batching curve)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+BATCHES = (1, 8, 31, 64)
+
+
+def _status(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) * 1024
+    raise KeyError(field)
+
+
+def measure(model_dir: Path, repeats: int) -> dict:
+    import numpy as np
+    import tensorflow as tf
+
+    from bench.stats import repeat
+    from model_artifact.card import INPUT_KEY, OUTPUT_KEY, SIGNATURE
+    from model_artifact.repository import ModelRepository
+
+    rss_tf = _status("VmRSS")
+    t0 = time.perf_counter()
+    loaded = tf.saved_model.load(str(model_dir))
+    fn = loaded.signatures[SIGNATURE]
+    load_s = time.perf_counter() - t0
+    card = ModelRepository(model_dir.parents[1]).load(model_dir.parent.name, int(model_dir.name))
+    h, w = card.card.input.height, card.card.input.width
+    rng = np.random.default_rng(0)
+    latency = {}
+    for n in BATCHES:
+        batch = tf.constant(rng.integers(0, 256, (n, h, w, 1), dtype=np.uint8))
+        stats, out = repeat(lambda b=batch: fn(**{INPUT_KEY: b})[OUTPUT_KEY].numpy(), repeats, 2)
+        assert out.shape == (n, len(card.card.classes))
+        latency[str(n)] = stats
+    return {
+        "input": [h, w],
+        "load_s": load_s,
+        "rss_after_tf_import": rss_tf,
+        "peak_rss": _status("VmHWM"),
+        "latency": latency,
+    }
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    print(json.dumps(measure(Path(sys.argv[1]), int(sys.argv[2]) if len(sys.argv) > 2 else 20)))
