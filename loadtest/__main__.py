@@ -65,6 +65,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--step-duration", type=float, default=15, help="capacity: seconds per step")
     p.add_argument("--p99-target-ms", type=float, default=1000, help="capacity: p99 target")
     p.add_argument("--max-shed-ratio", type=float, default=0.01, help="capacity: shed allowed")
+    p.add_argument(
+        "--no-refine",
+        action="store_true",
+        help="capacity: no bisection after the first unsustainable step",
+    )
     p.add_argument("--knee-users", type=int, help="overload only: the knee's users (skip finder)")
     p.add_argument("--overload-factor", type=float, default=3.0, help="overload: x knee load")
     p.add_argument("--overload-duration", type=float, default=40, help="overload: seconds")
@@ -184,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
                 args.step_duration,
                 Criteria(args.p99_target_ms, args.max_shed_ratio),
                 args.api_key,
+                refine=not args.no_refine,
             )
             cpu["capacity finder"] = account.finish()
             knee = capacity.knee

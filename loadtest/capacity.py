@@ -4,11 +4,13 @@ Each step runs ``ImageUser`` users at ``pace`` requests/s each (offered load = u
 a fixed time. A step is sustainable when no request failed, at most ``max_shed_ratio`` of the
 requests were shed (429/503), the accepted requests' p99 stayed within ``p99_target_ms`` and the
 service answered at least ``min_keep_up`` of the offered load. The knee is the sustainable
-step with the highest accepted requests/s; stepping stops at the first unsustainable step.
+step with the highest accepted requests/s. Stepping stops at the first unsustainable step; the
+user count is then bisected between it and the last sustainable one.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -79,11 +81,14 @@ def run_capacity(
     step_s: float,
     criteria: Criteria,
     api_key: str = "",
+    refine: bool = True,
     log=print,
 ) -> CapacityResult:
-    """Run the steps in order until one is not sustainable."""
+    """Run the steps in order until one is not sustainable; with ``refine``, then bisect the
+    user count between the last sustainable step and that one (one user's resolution)."""
     result = CapacityResult(pace, step_s, criteria, [])
-    for users in user_steps:
+
+    def step(users: int) -> Step:
         run = run_locust(
             host,
             out_dir,
@@ -94,18 +99,40 @@ def run_capacity(
             api_key=api_key,
             extra_args=("--pace", str(pace)),
         )
-        step = judge_step(users, pace, run.tasks(IMAGE_UPLOADS)[0], criteria)
-        result.steps.append(step)
-        s = step.stats
+        judged = judge_step(users, pace, run.tasks(IMAGE_UPLOADS)[0], criteria)
+        result.steps.append(judged)
+        s = judged.stats
         log(
-            f"  {users:3d} users, offered {step.offered_rps:5.1f} req/s: "
+            f"  {users:3d} users, offered {judged.offered_rps:5.1f} req/s: "
             f"ok {s.ok_rps:5.1f} req/s, p50/p95/p99 {_ms(s.p50_ms)}/{_ms(s.p95_ms)}/"
             f"{_ms(s.p99_ms)} ms, shed {s.shed}, failed {s.failed}"
-            + (f"  -> not sustainable: {'; '.join(step.reasons)}" if step.reasons else "")
+            + (f"  -> not sustainable: {'; '.join(judged.reasons)}" if judged.reasons else "")
         )
-        if not step.sustainable:
-            break
+        return judged
+
+    search_users(user_steps, lambda users: step(users).sustainable, refine)
+    result.steps.sort(key=lambda s: s.users)
     return result
+
+
+def search_users(
+    user_steps: list[int], sustainable: Callable[[int], bool], refine: bool = True
+) -> int | None:
+    """Try ``user_steps`` in order until one is not sustainable, then (``refine``) bisect
+    between the last sustainable count and that one. Returns the highest sustainable count."""
+    good, bad = None, None
+    for users in user_steps:
+        if not sustainable(users):
+            bad = users
+            break
+        good = users
+    while refine and good is not None and bad is not None and bad - good > 1:
+        middle = (good + bad) // 2
+        if sustainable(middle):
+            good = middle
+        else:
+            bad = middle
+    return good
 
 
 def _ms(value: float | None) -> str:

@@ -201,7 +201,8 @@ def render(
             f"`ImageUser` (image uploads, micro:masked 2:1), each user paced at {capacity.pace:g}"
             f" req/s, {capacity.step_s:.0f} s per step. A step is sustainable with no failed"
             f" request, ≤ {c.max_shed_ratio:.0%} shed, accepted p99 ≤ {c.p99_target_ms:.0f} ms"
-            f" and ≥ {c.min_keep_up:.0%} of the offered load answered.",
+            f" and ≥ {c.min_keep_up:.0%} of the offered load answered. The user count steps up"
+            " until a step is not sustainable, then is bisected below it.",
             "",
             "| users | offered req/s | accepted req/s | p50 ms | p95 ms | p99 ms | shed | failed"
             " | sustainable |",

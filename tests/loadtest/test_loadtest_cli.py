@@ -23,6 +23,7 @@ def test_all_phases_in_miniature(gateway: GatewayProcess, tmp_path: Path) -> Non
         *("--users", "2", "--duration", "4", "--think-s", "0.3"),
         # 1 user, then 64 paced at 10 req/s: the second step cannot be sustained.
         *("--pace", "10", "--steps", "1,64", "--step-duration", "4", "--p99-target-ms", "5000"),
+        "--no-refine",
         # 8 users at 10 req/s each is more than the 4 processing slots: load must be shed.
         *("--overload-factor", "8", "--overload-duration", "5"),
         *("--overload-p99-bound-ms", "15000", "--rss-ceiling-mb", "4096"),

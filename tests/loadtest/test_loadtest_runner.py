@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from loadtest.capacity import Criteria, Step, find_knee, judge_step
+from loadtest.capacity import Criteria, Step, find_knee, judge_step, search_users
 from loadtest.hosts import NotLoopback, require_loopback
 from loadtest.locust_run import TaskStats, run_locust
 from loadtest.report import BEGIN, END, replace_section, write_section
@@ -70,6 +70,27 @@ def test_knee_is_the_best_sustainable_step() -> None:
     bad = Step(6, 12.0, stats(100, 50, 0, 9.0, 100), ["33% shed"])
     assert find_knee([*good, bad]) is good[1]
     assert find_knee([bad]) is None
+
+
+@pytest.mark.parametrize(
+    ("limit", "tried", "best"),
+    [
+        (9, [2, 4, 6, 8, 10, 9], 9),  # steps up, then bisects between 8 and 10
+        (13, [2, 4, 6, 8, 10, 12, 16, 14, 13], 13),
+        (8, [2, 4, 6, 8, 10, 9], 8),
+        (1, [2], None),  # not even the first step
+        (99, [2, 4, 6, 8, 10, 12, 16], 16),  # never unsustainable
+    ],
+)
+def test_user_search(limit: int, tried: list[int], best: int | None) -> None:
+    calls: list[int] = []
+
+    def sustainable(users: int) -> bool:
+        calls.append(users)
+        return users <= limit
+
+    assert search_users([2, 4, 6, 8, 10, 12, 16], sustainable) == best
+    assert calls == tried
 
 
 def test_report_section_replaces_only_its_own_text(tmp_path: Path) -> None:
