@@ -68,7 +68,7 @@ def plot_timelines(results: Sequence[tuple[str, PredictResponse]], out: Path) ->
             f"({result.summary.frames_with_face}/{len(frames)} frames with a face)",
             fontsize=10,
         )
-        ax.set_ylim(0, 1)
+        ax.set_ylim(-0.03, 1.03)
         ax.set_xlabel("time (s)")
         ax.set_ylabel("probability")
         ax.grid(alpha=0.3)

@@ -22,16 +22,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--seconds", type=float, default=6.0, help="length of the face video")
     parser.add_argument("--sample-interval", default="0.25")
+    parser.add_argument("--task", default="masked", choices=["micro", "masked"])
     args = parser.parse_args(argv)
-    if not any(args.repository.glob("micro-*/*/saved_model.pb")):
-        print(f"no micro model in {args.repository}: run `make models` first", file=sys.stderr)
+    if not any(args.repository.glob(f"{args.task}-*/*/saved_model.pb")):
+        print(f"no {args.task} model in {args.repository}: run `make models`", file=sys.stderr)
         return 1
     with tempfile.TemporaryDirectory() as tmp:
         video = write_face_video(Path(tmp) / "astronaut.mp4", seconds=args.seconds)
         with local_server(args.repository, log=Path(tmp) / "uvicorn.log") as url:
             cmd = [sys.executable, "-m", "mmed_cli", "predict", video.name, "--server", url]
-            cmd += ["--sample-interval", args.sample_interval, "--plot", str(args.out)]
-            print("$ mmed predict astronaut.mp4 --sample-interval", args.sample_interval)
+            cmd += ["--task", args.task, "--sample-interval", args.sample_interval]
+            cmd += ["--plot", str(args.out)]
+            print(f"$ mmed predict astronaut.mp4 --task {args.task} --sample-interval ...")
             done = subprocess.run(cmd, cwd=tmp, check=False)
     return done.returncode
 
