@@ -2,7 +2,7 @@
 
 FastAPI documents a 422 ``HTTPValidationError`` for every route with parameters; this gateway
 answers bad parameters with 400 problem+json instead (422 means undecodable media), so those
-entries are replaced.
+entries are replaced. ``max_frames`` gets this gateway's cap (MMED_MAX_FRAMES) as its maximum.
 """
 
 from __future__ import annotations
@@ -42,7 +42,18 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
                         "content": {"application/problem+json": {"schema": PROBLEM_REF}},
                     },
                 )
+    _document_frame_cap(schema, app.state.settings.max_frames)
     return schema
+
+
+def _document_frame_cap(schema: dict[str, Any], cap: int) -> None:
+    """``max_frames`` above this gateway's MMED_MAX_FRAMES is a 400: say so in the schema."""
+    predict = schema.get("paths", {}).get("/v1/predict", {}).get("post", {})
+    for param in predict.get("parameters", []):
+        if param["name"] == "max_frames":
+            for alternative in param["schema"].get("anyOf", [param["schema"]]):
+                if alternative.get("type") == "integer":
+                    alternative["maximum"] = cap
 
 
 def install_openapi(app: FastAPI) -> None:

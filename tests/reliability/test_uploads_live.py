@@ -116,6 +116,7 @@ def test_thousands_of_file_parts_are_refused_and_leave_nothing(live: LiveServer)
         f"{live.url}/v1/predict", files=parts, headers={"X-API-Key": API_KEY}, timeout=30
     )
     assert r.status_code == 400 and r.headers["content-type"] == "application/problem+json"
+    assert "Too many files" in r.json()["detail"]
     assert_nothing_left(live)
 
 
