@@ -36,6 +36,18 @@ def connect_refused(port: int) -> bool:
     return False
 
 
+def wait_until_in_flight(client: httpx.Client, requests: int, within_s: float = 10) -> None:
+    """Until the gateway reports ``requests`` in flight besides the /metrics call asking."""
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        for line in client.get("/metrics").text.splitlines():
+            name, _, value = line.partition(" ")
+            if name == "mmed_http_requests_in_flight" and float(value) >= requests + 1:
+                return
+        time.sleep(0.05)
+    raise AssertionError(f"{requests} request(s) never in flight")
+
+
 def test_sigterm_drains_in_flight_requests_and_refuses_new_ones(
     tiny_repository: Path, tmp_path: Path
 ) -> None:
@@ -54,7 +66,7 @@ def test_sigterm_drains_in_flight_requests_and_refuses_new_ones(
         in_flight.sendall(
             request_head(server.port, headers, "/v1/predict?sample_interval=0") + body[:4096]
         )
-        time.sleep(0.5)  # the request has started: headers and part of the upload are in
+        wait_until_in_flight(idle, 1)  # the app has the request: headers and part of the upload
 
         server.process.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + 5
