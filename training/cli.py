@@ -18,8 +18,12 @@ from training.train import FitOptions
 log = logging.getLogger("training")
 
 
-def _add_data_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data", required=True, help="folder with one sub-folder per class")
+def _add_data_args(p: argparse.ArgumentParser, data_help: str | None = None) -> None:
+    p.add_argument(
+        "--data",
+        required=data_help is None,
+        help=data_help or "folder with one sub-folder per class",
+    )
     p.add_argument("--task", choices=("micro", "masked"), default="micro")
     p.add_argument(
         "--face-region",
@@ -231,12 +235,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--run", help="a run directory from `train` (evaluates its held-out split)")
     p.add_argument("--folds", type=int, default=5, help="subject folds when no --run is given")
     p.add_argument("--out", help="output directory")
-    _add_data_args(p)
-    p.set_defaults(data=None)
-    for action in p._actions:
-        if action.dest == "data":
-            action.required = False
-            action.help = "with --run: evaluate on this whole folder instead; else: the data"
+    _add_data_args(p, "with --run: evaluate on this whole folder instead; else: the data")
     _add_recipe_args(p)
 
     p = sub.add_parser("export", help="export a saved run into a model repository")

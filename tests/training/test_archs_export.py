@@ -174,3 +174,21 @@ def test_paper_cnn_is_table_2():
     assert [d.units for d in dense] == [128, 5]
     assert dense[-1].activation.__name__ == "softmax"
     assert model.input_shape == (None, 48, 48, 1)
+
+
+@pytest.mark.parametrize("arch", ["cnn", "vgg16"])
+def test_weights_from_a_path(arch, tmp_path):
+    import keras
+
+    if arch == "cnn":
+        source = build_model("cnn", 5, 48)
+        weights = source.get_weights()
+    else:  # a backbone's no-top weights file, as Keras' ImageNet cache would hold
+        source = keras.applications.VGG16(include_top=False, weights=None, input_shape=(32, 32, 3))
+        weights = source.get_weights()
+    path = tmp_path / "init.weights.h5"
+    source.save_weights(path)
+    model = build_model(arch, 5, 48 if arch == "cnn" else 32, weights=str(path))
+    loaded = model.get_weights() if arch == "cnn" else model.get_layer("vgg16").get_weights()
+    for a, b in zip(weights, loaded, strict=True):
+        np.testing.assert_array_equal(a, b)
