@@ -5,7 +5,7 @@ nothing from this project is importable there.
 Job: {"clips": [{"name", "path", "frequency"}], "repeats": int, "agreement": [names]}.
 For each clip: seconds of ``Video(path).analyze(FER(), frequency=N)`` (fer's defaults: Haar
 cascade + quantized TFLite mini-Xception; no MTCNN; no frames, video or zip written), and for
-clips named in ``agreement`` the first face fer's detector finds on every N-th frame.
+clips named in ``agreement`` the faces fer's detector finds on every N-th frame.
 ``cv2.waitKey`` and ``cv2.destroyAllWindows`` are replaced by no-ops: ``analyze`` calls
 ``waitKey`` on every frame, which headless OpenCV cannot do.
 """
@@ -49,9 +49,11 @@ def analyse(
     return time.perf_counter() - t0
 
 
-def first_faces(detector: FER, path: str, frequency: int) -> list[list[int] | None]:
+def faces_found(detector: FER, path: str, frequency: int) -> list[list[list[int]]]:
+    """Every face fer's detector finds on every N-th frame, in its order (``Video`` keeps the
+    first one)."""
     cap = cv2.VideoCapture(path)
-    boxes: list[list[int] | None] = []
+    boxes: list[list[list[int]]] = []
     index = 0
     while True:
         ok, frame = cap.read()
@@ -59,7 +61,7 @@ def first_faces(detector: FER, path: str, frequency: int) -> list[list[int] | No
             break
         if index % frequency == 0:
             faces = detector.find_faces(frame, bgr=True)
-            boxes.append([int(v) for v in faces[0]] if len(faces) else None)
+            boxes.append([[int(v) for v in face] for face in faces])
         index += 1
     cap.release()
     return boxes
@@ -88,7 +90,7 @@ def main() -> None:
                 "median_s": statistics.median(times),
             }
             if clip["name"] in job.get("agreement", []):
-                entry["boxes"] = first_faces(detector, clip["path"], n)
+                entry["faces"] = faces_found(detector, clip["path"], n)
             out["clips"][f"{clip['name']}@{n}"] = entry
             print(f"fer {clip['name']} every {n}: {entry['median_s']:.3f} s", file=sys.stderr)
     out["peak_rss_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024

@@ -52,14 +52,14 @@ DEFAULT_MIN_SCORE = 0.5
 # detection benchmark decides whether to change the default.
 DEFAULT_DETECT_WIDTH: int | None = None
 
-# FaceTracker defaults (video): a full search at least every 5 s of media (a new, larger face
+# FaceTracker defaults (video): a full search at least every 10 s of media (a new, larger face
 # is picked up within that; a lost face at once); keyframes downscaled so the smallest face
 # searched for is 36 px (Haar's window is 24; at 32 px 3 of 90 frames of the bench's scene
 # clips needed the fallback), falling back to the detector's own search when that finds
 # nothing; tracked faces searched at 48 px, sizes within 15 % (a multi-scale search costs more
 # per scale than the pixels suggest). tests/perf/test_tracking.py checks recall and boxes
 # against full-resolution Haar on every frame; `make bench` measures speed.
-DEFAULT_REFRESH_S = 5.0
+DEFAULT_REFRESH_S = 10.0
 DEFAULT_KEYFRAME_FACE_PX: int | None = 36
 DEFAULT_TRACK_FACE_PX = 48
 
