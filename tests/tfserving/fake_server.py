@@ -242,8 +242,10 @@ class FakeTFServing(
                 fault.remaining -= 1
                 if fault.remaining <= 0:
                     self._faults.remove(fault)
-        if self.delay_s > 0:  # cut short by stop(); an answer nobody awaits is dropped
-            self._stopping.wait(self.delay_s)
+        if self.delay_s > 0 and self._stopping.wait(self.delay_s):
+            # Killed while the call was in flight: the client sees the connection drop, never an
+            # answer (answering here would race the server's own cancellation of the call).
+            context.abort(grpc.StatusCode.UNAVAILABLE, "Socket closed")
         try:
             if fault is not None:
                 raise _Abort(fault.code, fault.details)
