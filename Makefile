@@ -47,13 +47,14 @@ loadtest: install
 ## end to end over HTTP against decode/detect/model floors, the `fer` peer side by side (its own
 ## venv, bench/.venv-fer, pins in pyproject.toml), the six architectures, memory, concurrency.
 ## Writes docs/benchmarks.md + docs/benchmarks.json. BENCH_QUICK=1: a few minutes, written to
-## bench/.cache/ instead. BENCH_EXTRA: one more command run afterwards (e.g. a long schemathesis
-## run against a gateway); empty = that step is skipped.
-BENCH_EXTRA ?=
+## bench/.cache/ instead. Then the long Schemathesis run of the OpenAPI document (issue 7):
+## FUZZ_EXAMPLES examples per operation, fresh random inputs each time (about a minute per 1000).
+FUZZ_EXAMPLES ?= 1000
 bench: install
 	$(BIN)/python -m bench.peer_env
 	$(BIN)/python -m bench.run
-	$(if $(strip $(BENCH_EXTRA)),$(BENCH_EXTRA),@echo "bench: no BENCH_EXTRA step")
+	MMED_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -p no:cacheprovider \
+		tests/reliability/test_openapi_fuzz.py
 
 ## Regenerate the committed OpenAPI document from the app.
 openapi: install
