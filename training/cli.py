@@ -214,6 +214,14 @@ def cmd_all(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_card(args: argparse.Namespace) -> int:
+    from training.benchmark import rebuild_card
+
+    path = rebuild_card(Path(args.runs), Path(args.card), Path(args.shipped))
+    print(f"wrote {path}")
+    return 0
+
+
 def _log_skipped(skipped: list) -> None:
     if skipped:
         log.warning("%d unreadable image(s) skipped", len(skipped))
@@ -252,6 +260,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int, help="override every arch's epoch budget")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--runs", default="runs/all", help="where run directories go")
+
+    p = sub.add_parser("card", help="re-render the model card from a finished `all` run")
+    p.add_argument("--runs", default="runs/all", help="the `all` run directory")
+    p.add_argument("--card", default="docs/model-card.md")
+    p.add_argument("--shipped", default="model_repository", help="the shipped repository")
     return root
 
 
@@ -261,6 +274,7 @@ COMMANDS = {
     "evaluate": cmd_evaluate,
     "export": cmd_export,
     "all": cmd_all,
+    "card": cmd_card,
 }
 
 
