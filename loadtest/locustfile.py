@@ -28,7 +28,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
-from locust import FastHttpUser, between, constant_throughput, events, tag, task
+from locust import FastHttpUser, between, events, tag, task
 from locust.env import Environment
 
 from loadtest.checks import Verdict, check_model, check_models, judge_predict
@@ -288,16 +288,30 @@ class RoundRobinUser(ThinkingClient):
 
 
 class ImageUser(GatewayClient):
-    """Image uploads only (2:1 micro:masked), at ``--pace`` requests/s per user."""
+    """Image uploads only (2:1 micro:masked): one every ``1 / --pace`` s per user.
+
+    The users' schedules are spread evenly over the interval (user i of N starts at i/N of
+    it, then every interval), so N users offer a steady N x pace requests/s rather than bursts;
+    a user whose upload took longer than the interval starts the next one at once (no catch-up
+    burst). Locust's ``constant_throughput`` is not used: it counts the time before the first
+    task as run time, which puts every user in the same phase.
+    """
+
+    started = 0  # users started in this process, for their phases
 
     tasks = {GatewayClient.image_micro: 2, GatewayClient.image_masked: 1}  # noqa: RUF012
 
     def wait_time(self) -> float:
-        return self.pacer(self)
+        now = time.monotonic()
+        self.next_start = max(self.next_start + self.interval, now)
+        return self.next_start - now
 
     def on_start(self) -> None:
         super().on_start()
-        pace = self.environment.parsed_options.pace
-        self.pacer = constant_throughput(pace)
-        # Desynchronise the users so they do not all fire in the same instant.
-        time.sleep(random.uniform(0, 1.0 / pace))
+        options = self.environment.parsed_options
+        self.interval = 1.0 / options.pace
+        users = max(1, options.num_users or 1)
+        phase = (ImageUser.started % users) / users
+        ImageUser.started += 1
+        self.next_start = time.monotonic() + phase * self.interval
+        time.sleep(self.next_start - time.monotonic())

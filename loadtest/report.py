@@ -199,7 +199,8 @@ def render(
             "### Capacity (image uploads)",
             "",
             f"`ImageUser` (image uploads, micro:masked 2:1), each user paced at {capacity.pace:g}"
-            f" req/s, {capacity.step_s:.0f} s per step. A step is sustainable with no failed"
+            " req/s with the users' schedules spread evenly (a steady offered load, not bursts),"
+            f" {capacity.step_s:.0f} s per step. A step is sustainable with no failed"
             f" request, ≤ {c.max_shed_ratio:.0%} shed, accepted p99 ≤ {c.p99_target_ms:.0f} ms"
             f" and ≥ {c.min_keep_up:.0%} of the offered load answered. The user count steps up"
             " until a step is not sustainable, then is bisected below it.",
