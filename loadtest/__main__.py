@@ -241,9 +241,9 @@ def main(argv: list[str] | None = None) -> int:
     summary["cpu"] = {k: asdict(v) for k, v in cpu.items()}
     (results / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
     try:
-        shown_results = f"{results.resolve().relative_to(REPO_ROOT)}/ (git-ignored)"
+        shown_results = f"`{results.resolve().relative_to(REPO_ROOT)}/` (git-ignored)"
     except ValueError:
-        shown_results = f"{results}/"
+        shown_results = f"`{results}/`"
     if not args.no_doc:
         write_section(
             args.doc,

@@ -142,7 +142,7 @@ def render(
     overload: OverloadResult | None,
     cpu: dict[str, CpuShares],
     think_s: float = 1.0,
-    results_dir: str = "loadtest/results/",
+    results_dir: str = "`loadtest/results/`",
 ) -> str:
     """The markdown section (heading included)."""
     shared = any(s.others >= 0.05 for s in cpu.values())
@@ -150,7 +150,7 @@ def render(
         HEADING,
         "",
         f"Produced by `{info.command}` (what `make loadtest` runs) on {info.started}; raw CSV"
-        f" stats, Locust HTML reports and check reports went to `{results_dir}`.",
+        f" stats, Locust HTML reports and check reports went to {results_dir}.",
         "",
         f"- Commit: `{info.commit}`"
         + (
