@@ -278,11 +278,14 @@ def _tracker_text() -> str:
 
     d = {k: p.default for k, p in inspect.signature(FaceTracker).parameters.items()}
     return (
-        f"a full search on the frame downscaled so the smallest face looked for is"
-        f" {d['keyframe_face_px']} px, on the first frame, every {d['refresh_s']:g} s of media"
-        f" and whenever the face is lost; in between a search {d['min_window']:g} box sizes"
-        f" (+ the seconds since the previous frame, at most {d['window']:g}) around the last"
-        f" face, at {d['face_px']} px, sizes within {d['size_tolerance']:g} x"
+        f"a full search on the first frame, every {d['refresh_s']:g} s of media and whenever the"
+        f" face is lost: a coarse search (scale steps {d['keyframe_scale_factor']:g},"
+        f" {d['keyframe_min_neighbors']} neighbours) on the frame downscaled so the smallest face"
+        f" looked for is {d['keyframe_face_px']} px, its {d['max_candidates']} best candidates"
+        f" confirmed by a window search, full-resolution Haar if none is; in between a search"
+        f" {d['min_window']:g} box sizes (+ the seconds since the previous frame, at most"
+        f" {d['window']:g}) around the last face, at {d['face_px']} px, sizes within"
+        f" {d['size_tolerance']:g} x"
     )
 
 

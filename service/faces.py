@@ -31,15 +31,17 @@ DEFAULT_MARGIN = 0.0
 # Confidence of a grouped Haar detection: a logistic model of ln(neighbours) (raw windows merged
 # into the group) and the largest last-stage weight of those windows (detectMultiScale3's
 # levelWeights). tests/media/calibrate_face_score.py fits it (class-balanced logistic
-# regression) on 324 real faces (CK+ crops and scikit-image's astronaut, pasted at random sizes
-# and places into 240p-720p frames over plain and textured backgrounds) against 445 other
-# detections in those frames: at score >= 0.5 it keeps 94.8 % of the faces and 3.1 % of the
-# rest; faces under 40 px score low (little evidence). Calibrated for scale_factor=1.1 at full
-# resolution; other settings change the neighbour counts: treat the score as a ranking there.
-_SCORE_LOG_NEIGHBOURS = 2.499
-_SCORE_LEVEL_WEIGHT = 0.630
-_SCORE_BIAS = -8.735
-
+# regression) on real faces (CK+ crops and scikit-image's astronaut, pasted at random sizes and
+# places into 240p-720p frames over plain and textured backgrounds) against the other
+# detections in those frames, once per kind of search, since the neighbour counts depend on it:
+# - FULL_SEARCH: the whole frame at full resolution, scale steps 1.1 (images; the detector's
+#   own search). 324 faces / 445 others: at score >= 0.5 it keeps 94.8 % of the faces and
+#   3.1 % of the rest; faces under 40 px score low (little evidence).
+# - WINDOW_SEARCH: FaceTracker's search in a small window around a previous box, the face at
+#   48 px (every box of a video except a fallback's). Fitted on searches around every
+#   full-search detection of those frames, shifted and resized a little as between frames:
+#   328 faces / 152 others; at score >= 0.5 it keeps 93.6 % of the faces and 4.6 % of the rest.
+# Other settings change the neighbour counts: treat the score as a ranking there.
 # detect() prefers the largest face scoring at least this: without it a large 7-neighbour false
 # positive beside the astronaut's face (score 0.05) wins over the real face (51 neighbours,
 # score 0.98) in a 640x480 frame.
@@ -53,14 +55,20 @@ DEFAULT_MIN_SCORE = 0.5
 DEFAULT_DETECT_WIDTH: int | None = None
 
 # FaceTracker defaults (video): a full search at least every 10 s of media (a new, larger face
-# is picked up within that; a lost face at once); keyframes downscaled so the smallest face
-# searched for is 36 px (Haar's window is 24; at 32 px 3 of 90 frames of the bench's scene
-# clips needed the fallback), falling back to the detector's own search when that finds
-# nothing; tracked faces searched at 48 px, sizes within 15 % (a multi-scale search costs more
-# per scale than the pixels suggest). tests/perf/test_tracking.py checks recall and boxes
+# is picked up within that; a lost face at once). Keyframes: a coarse search (scale steps of
+# 1.2, 3 neighbours) on the frame downscaled so the smallest face searched for is 36 px (Haar's
+# window is 24), each of its best candidates confirmed by a tracked search, the detector's own
+# full-resolution search when nothing is confirmed. On 161 random scenes (CK+ faces and the
+# astronaut pasted into 240p-1080p frames over scikit-image backgrounds, 1 thread) this found
+# the face in the same 160 scenes as full-resolution Haar in 48 ms per keyframe (6 fallbacks)
+# where a search at 1.1 steps and 5 neighbours took 76 ms (67 fallbacks) and full resolution
+# 100 ms. Tracked faces are searched at 48 px, sizes within 15 % (a multi-scale search costs
+# more per scale than the pixels suggest). tests/perf/test_tracking.py checks recall and boxes
 # against full-resolution Haar on every frame; `make bench` measures speed.
 DEFAULT_REFRESH_S = 10.0
 DEFAULT_KEYFRAME_FACE_PX: int | None = 36
+DEFAULT_KEYFRAME_SCALE_FACTOR = 1.2
+DEFAULT_KEYFRAME_MIN_NEIGHBORS = 3
 DEFAULT_TRACK_FACE_PX = 48
 
 
@@ -75,14 +83,30 @@ class FaceBox:
     score: float
 
 
-def face_score(neighbours: int, level_weight: float) -> float:
+@dataclass(frozen=True)
+class ScoreModel:
+    """Logistic confidence of a grouped detection from its neighbours and level weight."""
+
+    log_neighbours: float
+    level_weight: float
+    bias: float
+
+    def __call__(self, neighbours: int, level_weight: float) -> float:
+        z = (
+            self.log_neighbours * math.log(max(neighbours, 1))
+            + self.level_weight * level_weight
+            + self.bias
+        )
+        return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
+
+
+FULL_SEARCH = ScoreModel(log_neighbours=2.499, level_weight=0.630, bias=-8.735)
+WINDOW_SEARCH = ScoreModel(log_neighbours=2.745, level_weight=0.415, bias=-7.019)
+
+
+def face_score(neighbours: int, level_weight: float, model: ScoreModel = FULL_SEARCH) -> float:
     """Confidence in [0, 1] of a grouped Haar detection (see the fitted constants above)."""
-    z = (
-        _SCORE_LOG_NEIGHBOURS * math.log(max(neighbours, 1))
-        + _SCORE_LEVEL_WEIGHT * level_weight
-        + _SCORE_BIAS
-    )
-    return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
+    return model(neighbours, level_weight)
 
 
 class FaceDetector:
@@ -151,6 +175,8 @@ class FaceDetector:
         min_side: int | None = None,
         max_side: int | None = None,
         canvas: int | None = None,
+        scale_factor: float | None = None,
+        min_neighbors: int | None = None,
     ) -> list[Candidate]:
         """Grouped detections in ``window`` (x0, y0, x1, y1; default the whole frame) of ``grey``
         resized by ``scale``, in frame pixels.
@@ -159,8 +185,9 @@ class FaceDetector:
         ``min_size_frac`` of the resized frame, no maximum). ``canvas``: the resized window is
         fitted to exactly ``canvas`` x ``canvas`` pixels, the parts outside the frame filled by
         edge replication; OpenCV reallocates its buffers whenever the input size changes, which
-        costs about as much as a small search. ``candidates`` is the whole-frame search;
-        ``FaceTracker`` searches a small window around the previous face.
+        costs about as much as a small search. ``scale_factor``/``min_neighbors`` override the
+        detector's for this search. ``candidates`` is the whole-frame search; ``FaceTracker``
+        searches a small window around the previous face.
         """
         height, width = grey.shape
         x0, y0, x1, y1 = window if window is not None else (0, 0, width, height)
@@ -195,7 +222,7 @@ class FaceDetector:
         # neighbour counts that detectMultiScale3 drops.
         raw, _levels, weights = self._cascade().detectMultiScale3(
             image,
-            scaleFactor=self.scale_factor,
+            scaleFactor=scale_factor or self.scale_factor,
             minNeighbors=0,
             minSize=(min_side, min_side),
             maxSize=(max_side, max_side) if max_side else (0, 0),
@@ -205,7 +232,8 @@ class FaceDetector:
             return []
         raw = np.asarray(raw, dtype=np.int64).reshape(-1, 4)
         weights = np.asarray(weights, dtype=np.float64).ravel()
-        rects, counts = cv2.groupRectangles(raw.tolist(), self.min_neighbors, _GROUP_EPS)
+        neighbours = self.min_neighbors if min_neighbors is None else min_neighbors
+        rects, counts = cv2.groupRectangles(raw.tolist(), neighbours, _GROUP_EPS)
         found = []
         for rect, count in zip(
             np.asarray(rects).reshape(-1, 4), np.asarray(counts).ravel(), strict=True
@@ -245,12 +273,15 @@ class FaceTracker:
     in between. One tracker per video (not thread-safe; frames in presentation order).
 
     - Full search (the first frame, every ``refresh_s`` seconds of media, and whenever the
-      face is lost): the detector's whole-frame search, on the frame downscaled so that the
-      smallest face it looks for (``min_size_frac`` of the frame) is ``keyframe_face_px``
-      pixels (never upscaled); Haar's cost grows with the pixels searched. If that finds
-      nothing, the detector's own search (``FaceDetector.detect``) runs on the frame, so a
-      frame where the detector alone finds a face always gets one (frames without any face
-      pay for both searches).
+      face is lost): a coarse whole-frame search (``keyframe_scale_factor``, at least
+      ``keyframe_min_neighbors``) on the frame downscaled so that the smallest face it looks
+      for (``min_size_frac`` of the frame) is ``keyframe_face_px`` pixels (never upscaled);
+      then the ``max_candidates`` best of what it found are each confirmed by the tracked
+      search below (``refine_window``, ``refine_tolerance``), and the detector's choice among
+      the confirmed boxes is the face. Haar's cost grows with the pixels and the scales
+      searched. If nothing is confirmed, the detector's own search (``FaceDetector.detect``)
+      runs on the frame, so a frame where the detector alone finds a face always gets one
+      (frames without any face pay for both searches).
     - Tracked frames: a square wider than the previous box by ``min_window`` box sizes on
       every side, plus the seconds since the previous frame, at most ``window``,
       downscaled so the face is ``face_px`` pixels (a constant-size image), searched only for
@@ -258,8 +289,8 @@ class FaceTracker:
       there, the same frame gets a full search, so a face the full search would find is never
       lost to tracking.
 
-    Scores of tracked boxes come from the small search (fewer neighbours than at full
-    resolution): a ranking, not the calibrated probability of ``FaceDetector.detect``.
+    Boxes found by the window search are scored by ``WINDOW_SEARCH``, calibrated for it as
+    ``FULL_SEARCH`` is for the detector's own search (which scores a fallback's box).
     """
 
     def __init__(
@@ -268,6 +299,11 @@ class FaceTracker:
         *,
         refresh_s: float = DEFAULT_REFRESH_S,
         keyframe_face_px: int | None = DEFAULT_KEYFRAME_FACE_PX,
+        keyframe_scale_factor: float = DEFAULT_KEYFRAME_SCALE_FACTOR,
+        keyframe_min_neighbors: int = DEFAULT_KEYFRAME_MIN_NEIGHBORS,
+        max_candidates: int = 4,
+        refine_window: float = 0.35,
+        refine_tolerance: float = 1.3,
         face_px: int = DEFAULT_TRACK_FACE_PX,
         window: float = 0.5,
         min_window: float = 0.2,
@@ -277,13 +313,25 @@ class FaceTracker:
             raise ValueError("refresh_s must be >= 0")
         if keyframe_face_px is not None and keyframe_face_px < 24:
             raise ValueError("keyframe_face_px must be None or >= 24 (the Haar window)")
+        if keyframe_scale_factor <= 1.0 or keyframe_min_neighbors < 0 or max_candidates < 1:
+            raise ValueError(
+                "keyframe_scale_factor must be > 1, keyframe_min_neighbors >= 0, "
+                "max_candidates >= 1"
+            )
         if face_px < 24 or not 0 <= min_window <= window or size_tolerance <= 1.0:
             raise ValueError(
                 "face_px must be >= 24, 0 <= min_window <= window and size_tolerance > 1"
             )
+        if refine_window < 0 or refine_tolerance <= 1.0:
+            raise ValueError("refine_window must be >= 0 and refine_tolerance > 1")
         self.detector = detector
         self.refresh_s = refresh_s
         self.keyframe_face_px = keyframe_face_px
+        self.keyframe_scale_factor = keyframe_scale_factor
+        self.keyframe_min_neighbors = keyframe_min_neighbors
+        self.max_candidates = max_candidates
+        self.refine_window = refine_window
+        self.refine_tolerance = refine_tolerance
         self.face_px = face_px
         self.window = window
         self.min_window = min_window
@@ -293,6 +341,7 @@ class FaceTracker:
         self._last_t: float | None = None
         self.full_searches = 0
         self.tracked = 0
+        self.fallbacks = 0  # full searches the coarse pass could not answer
 
     def detect(self, grey: np.ndarray, timestamp_s: float | None = None) -> FaceBox | None:
         """The face in this frame (``timestamp_s``: media time, for the refresh schedule)."""
@@ -307,7 +356,7 @@ class FaceTracker:
             # Faces move: the window grows with the time since the previous frame.
             gap = None if self._last_t is None else timestamp_s - self._last_t
             window = self.window if gap is None else min(self.window, self.min_window + gap)
-            box = self._around(grey, self._last, window)
+            box = self._around(grey, self._last, window, self.size_tolerance)
             if box is not None:
                 self.tracked += 1
         if box is None:
@@ -321,22 +370,44 @@ class FaceTracker:
     def _full(self, grey: np.ndarray) -> FaceBox | None:
         d = self.detector
         height, width = grey.shape
+        smallest = d.min_size_frac * min(height, width)
         scale = 1.0
         if d.detect_width is not None and width > d.detect_width:
             scale = d.detect_width / width
-        if self.keyframe_face_px is not None:
-            smallest = d.min_size_frac * min(height, width) * scale
-            if smallest > self.keyframe_face_px:
-                scale *= self.keyframe_face_px / smallest
-        if scale == 1.0:
-            return d.detect(grey)
-        side = max(1, round(d.min_size_frac * min(height, width) * scale))
-        found = d.pick([c.face_box() for c in d.search(grey, scale, min_side=side)])
-        # Nothing at the reduced size: the detector's own search decides, so the tracker
-        # never finds a face in fewer frames than the detector alone would.
-        return found if found is not None else d.detect(grey)
+        if self.keyframe_face_px is not None and smallest * scale > self.keyframe_face_px:
+            scale = self.keyframe_face_px / smallest
+        coarse = d.search(
+            grey,
+            scale,
+            min_side=max(1, round(smallest * scale)),
+            scale_factor=self.keyframe_scale_factor,
+            min_neighbors=self.keyframe_min_neighbors,
+        )
+        best = sorted(coarse, key=lambda c: c.face_box().score, reverse=True)
+        confirmed = [
+            box
+            for c in best[: self.max_candidates]
+            if (box := self._around(grey, c.face_box(), self.refine_window, self.refine_tolerance))
+        ]
+        found = d.pick(confirmed)
+        if found is None:
+            # Nothing confirmed: the detector's own search decides, so the tracker never
+            # finds a face in fewer frames than the detector alone would.
+            self.fallbacks += 1
+            found = d.detect(grey)
+        return found
 
-    def _around(self, grey: np.ndarray, last: FaceBox, window: float) -> FaceBox | None:
+    def _around(
+        self, grey: np.ndarray, last: FaceBox, window: float, tolerance: float
+    ) -> FaceBox | None:
+        found = self.window_candidates(grey, last, window, tolerance)
+        return self.detector.pick([c.face_box(WINDOW_SEARCH) for c in found])
+
+    def window_candidates(
+        self, grey: np.ndarray, last: FaceBox, window: float, tolerance: float
+    ) -> list[Candidate]:
+        """Detections in a square ``window`` box sizes wider than ``last`` on every side,
+        searched with the face at ``face_px`` for sizes within ``tolerance`` of it."""
         d = self.detector
         height, width = grey.shape
         side = max(last.w, last.h)
@@ -345,13 +416,13 @@ class FaceTracker:
         x0 = round(last.x + last.w / 2 - half)
         y0 = round(last.y + last.h / 2 - half)
         span = round(2 * half)
-        lo = max(24, math.floor(side * scale / self.size_tolerance))
-        hi = math.ceil(side * scale * self.size_tolerance)
+        lo = max(24, math.floor(side * scale / tolerance))
+        hi = math.ceil(side * scale * tolerance)
         # The full search never looks below min_size_frac of the frame: neither does this one.
         lo = max(lo, math.ceil(d.min_size_frac * min(height, width) * scale))
         if lo > hi:
-            return None
-        found = d.search(
+            return []
+        return d.search(
             grey,
             scale,
             window=(x0, y0, x0 + span, y0 + span),
@@ -359,7 +430,6 @@ class FaceTracker:
             max_side=hi,
             canvas=max(24, round(span * scale)),
         )
-        return d.pick([c.face_box() for c in found])
 
 
 @dataclass(frozen=True)
@@ -373,10 +443,9 @@ class Candidate:
     neighbours: int
     level_weight: float
 
-    def face_box(self) -> FaceBox:
-        return FaceBox(
-            self.x, self.y, self.w, self.h, face_score(self.neighbours, self.level_weight)
-        )
+    def face_box(self, model: ScoreModel = FULL_SEARCH) -> FaceBox:
+        """The box, scored by ``model`` (the one calibrated for the search that found it)."""
+        return FaceBox(self.x, self.y, self.w, self.h, model(self.neighbours, self.level_weight))
 
 
 def _group_weight(raw: np.ndarray, weights: np.ndarray, rect: np.ndarray) -> float:

@@ -1,6 +1,7 @@
 """Reproduce the face-score constants in service/faces.py (not a test; run by hand).
 
-    .venv/bin/python tests/media/calibrate_face_score.py
+    .venv/bin/python tests/media/calibrate_face_score.py          # FULL_SEARCH
+    .venv/bin/python tests/media/calibrate_face_score.py window   # WINDOW_SEARCH
 
 Pastes real faces (CK+ crops from <repo>/../shared/data/ckplus5, and scikit-image's astronaut
 photo) at random sizes and places into 240p-720p frames over plain or textured backgrounds
@@ -8,6 +9,11 @@ photo) at random sizes and places into 240p-720p frames over plain or textured b
 each grouped detection by IoU > 0.4 with the pasted face, and fits a class-balanced logistic
 regression (scikit-learn, from the project's `train` extra) of face vs not-face on
 (ln neighbours, last-stage level weight). Prints the constants and the score distributions.
+
+``window``: the same frames, but the evidence is FaceTracker's window search (min_neighbors=1)
+around each full-search detection, the box shifted by up to 10 % and resized by up to 10 % as
+between two frames, with the window and size tolerance of tracked frames or of a keyframe's
+confirmation drawn at random.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from sklearn.linear_model import LogisticRegression
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from service.faces import FaceDetector  # noqa: E402
+from service.faces import FaceBox, FaceDetector, FaceTracker  # noqa: E402
 
 CKPLUS = REPO / ".." / "shared" / "data" / "ckplus5"
 # No human frontal faces in these (the cameraman photo is left out for that reason).
@@ -50,10 +56,11 @@ def _iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
     return iw * ih / (a[2] * a[3] + b[2] * b[3] - iw * ih)
 
 
-def collect(seed: int = 0) -> np.ndarray:
+def collect(seed: int = 0, window: bool = False) -> np.ndarray:
     """Rows (is_face, neighbours, level_weight, width_px)."""
     rng = np.random.default_rng(seed)
     detector = FaceDetector(min_neighbors=1, min_score=0.0)
+    tracker = FaceTracker(detector)
     backgrounds: list[np.ndarray | None] = [_grey(getattr(data, n)()) for n in BACKGROUNDS]
     backgrounds.append(None)
     crops = [np.asarray(Image.open(f).convert("L")) for f in sorted(CKPLUS.glob("*/*.png"))[::4]]
@@ -83,22 +90,36 @@ def collect(seed: int = 0) -> np.ndarray:
         )
         truth = (x0 + fx * scale, y0 + fy * scale, fw * scale, fh * scale)
         for c in detector.candidates(frame):
-            is_face = _iou((c.x, c.y, c.w, c.h), truth) > 0.4
-            rows.append((is_face, c.neighbours, c.level_weight, c.w))
+            found = [c] if not window else _window_search(tracker, frame, c, rng)
+            for f in found:
+                is_face = _iou((f.x, f.y, f.w, f.h), truth) > 0.4
+                rows.append((is_face, f.neighbours, f.level_weight, f.w))
     return np.array(rows, dtype=float)
+
+
+def _window_search(tracker: FaceTracker, frame: np.ndarray, c, rng: np.random.Generator) -> list:
+    """FaceTracker's window search around ``c`` moved and resized as between two frames."""
+    side = c.w * np.exp(rng.uniform(np.log(0.9), np.log(1.1)))
+    x = c.x + c.w / 2 + rng.uniform(-0.1, 0.1) * c.w - side / 2
+    y = c.y + c.h / 2 + rng.uniform(-0.1, 0.1) * c.h - side / 2
+    last = FaceBox(round(x), round(y), round(side), round(side), 1.0)
+    if rng.random() < 0.5:  # a tracked frame: 1/30 s to 0.5 s since the previous one
+        win = min(tracker.window, tracker.min_window + rng.uniform(1 / 30, 0.5))
+        return tracker.window_candidates(frame, last, win, tracker.size_tolerance)
+    return tracker.window_candidates(frame, last, tracker.refine_window, tracker.refine_tolerance)
 
 
 def main() -> None:
     if not CKPLUS.is_dir():
         sys.exit(f"CK+ data not found at {CKPLUS}")
-    rows = collect()
+    window = sys.argv[1:] == ["window"]
+    rows = collect(window=window)
     y, features = rows[:, 0], np.c_[np.log(rows[:, 1]), rows[:, 2]]
     model = LogisticRegression(class_weight="balanced", C=1.0, max_iter=1000).fit(features, y)
     (a, b), bias = model.coef_[0], model.intercept_[0]
     print(f"faces {int(y.sum())}, other detections {int((1 - y).sum())}")
-    print(
-        f"_SCORE_LOG_NEIGHBOURS = {a:.3f}\n_SCORE_LEVEL_WEIGHT = {b:.3f}\n_SCORE_BIAS = {bias:.3f}"
-    )
+    name = "WINDOW_SEARCH" if window else "FULL_SEARCH"
+    print(f"{name} = ScoreModel(log_neighbours={a:.3f}, level_weight={b:.3f}, bias={bias:.3f})")
     score = model.predict_proba(features)[:, 1]
     for lo, hi in [(0, 40), (40, 60), (60, 100), (100, 10_000)]:
         sel = (rows[:, 3] >= lo) & (rows[:, 3] < hi)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import io
 
+import cv2
 import numpy as np
 import pytest
 
-from service.faces import FaceBox, FaceDetector, FaceTracker
+from service.faces import FULL_SEARCH, WINDOW_SEARCH, FaceBox, FaceDetector, FaceTracker
 from service.media import Frame, MediaLimits, open_media
 from tools.facevideo import face_photo, face_video
 
@@ -44,6 +45,9 @@ def test_tracker_keeps_recall_and_boxes_of_full_resolution_haar(
     assert sum(b is not None for b in tracked) >= sum(b is not None for b in full) > 0
     ious = [_iou(a, b) for a, b in zip(full, tracked, strict=True) if a and b]
     assert min(ious) > 0.6 and float(np.median(ious)) > 0.75
+    # Window-search boxes carry WINDOW_SEARCH's calibrated score: high on this clear face.
+    scores = [b.score for b in tracked if b]
+    assert float(np.median(scores)) > 0.7 and min(scores) > 0.2
     # Most frames are tracked: full searches only at the start and every refresh_s.
     duration = frames[-1].timestamp_s
     assert tracker.full_searches <= 1 + duration / tracker.refresh_s + 1
@@ -51,8 +55,6 @@ def test_tracker_keeps_recall_and_boxes_of_full_resolution_haar(
 
 
 def _canvas(x: int, y: int, side: int = 300, width: int = 854, height: int = 480) -> np.ndarray:
-    import cv2
-
     grey = cv2.cvtColor(face_photo(), cv2.COLOR_RGB2GRAY)
     frame = np.full((height, width), 96, np.uint8)
     frame[y : y + side, x : x + side] = cv2.resize(grey, (side, side), interpolation=cv2.INTER_AREA)
@@ -93,6 +95,10 @@ def test_tracker_rejects_bad_settings(detector) -> None:
         FaceTracker(detector, size_tolerance=1.0)
     with pytest.raises(ValueError):
         FaceTracker(detector, refresh_s=-1)
+    with pytest.raises(ValueError):
+        FaceTracker(detector, keyframe_scale_factor=1.0)
+    with pytest.raises(ValueError):
+        FaceTracker(detector, refine_tolerance=1.0)
 
 
 def test_a_face_the_downscaled_keyframe_misses_is_found_at_full_resolution(detector) -> None:
@@ -106,3 +112,37 @@ def test_a_face_the_downscaled_keyframe_misses_is_found_at_full_resolution(detec
     assert not small  # the premise: the reduced search alone finds nothing
     tracker = FaceTracker(detector, keyframe_face_px=32)
     assert tracker.detect(frame, 0.0) == expected
+    assert tracker.fallbacks == 1
+
+
+def test_a_keyframe_is_answered_by_the_coarse_search_without_the_fallback(detector) -> None:
+    frame = _canvas(200, 100)
+    expected = detector.detect(frame)
+    tracker = FaceTracker(detector)
+    found = tracker.detect(frame, 0.0)
+    assert expected is not None and found is not None
+    assert tracker.full_searches == 1 and tracker.fallbacks == 0
+    assert _iou(found, expected) > 0.75
+
+
+def test_a_coarse_false_positive_is_not_confirmed(detector) -> None:
+    # Accept every coarse window (0 neighbours): textured background gives candidates that
+    # the confirming search rejects, so the face is still the answer.
+    from skimage import data
+
+    frame = cv2.resize(cv2.cvtColor(data.coffee(), cv2.COLOR_RGB2GRAY), (854, 480))
+    frame[100:400, 500:800] = _canvas(0, 0)[:300, :300]
+    expected = detector.detect(frame)
+    assert expected is not None
+    coarse = detector.search(frame, 36 / 48, min_side=36, scale_factor=1.2, min_neighbors=0)
+    assert any(_iou(c.face_box(), expected) == 0 for c in coarse)  # the premise
+    tracker = FaceTracker(detector, keyframe_min_neighbors=0, max_candidates=50)
+    found = tracker.detect(frame, 0.0)
+    assert expected is not None and found is not None
+    assert _iou(found, expected) > 0.75 and tracker.fallbacks == 0
+
+
+def test_window_search_scores_are_calibrated_for_its_own_evidence() -> None:
+    # The same evidence means less at full resolution, where a face gathers more neighbours.
+    assert WINDOW_SEARCH(3, 0.5) < 0.1 < 0.9 < WINDOW_SEARCH(40, 4.0)
+    assert WINDOW_SEARCH(12, 2.0) > FULL_SEARCH(12, 2.0)
