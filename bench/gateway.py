@@ -7,11 +7,7 @@ last ``reset_peak`` (writing 5 to ``/proc/<pid>/clear_refs`` resets it, Linux >=
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from tools.local_server import ROOT, _stop, free_port
+from tools.local_server import local_server
 
 
 @dataclass
@@ -59,36 +55,10 @@ class Gateway:
 @contextmanager
 def gateway(repository: Path, env: dict[str, str] | None = None) -> Iterator[Gateway]:
     """A ready gateway over ``repository`` (embedded backend), stopped afterwards."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
     log = Path(tempfile.mkdtemp(prefix="mmed-bench-")) / "uvicorn.log"
-    server_env = {
-        **os.environ,
-        "MMED_MODEL_REPOSITORY": str(repository),
-        "MMED_BACKEND": "embedded",
-        "MMED_API_KEYS": "",
-        "MMED_LOG_LEVEL": "WARNING",
-        "TF_CPP_MIN_LOG_LEVEL": "2",
-        **(env or {}),
-    }
-    cmd = [sys.executable, "-m", "uvicorn", "service.app:app", "--host", "127.0.0.1"]
-    cmd += ["--port", str(port), "--log-level", "warning", "--no-access-log"]
-    with log.open("wb") as sink:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=server_env, stdout=sink, stderr=sink)
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"uvicorn exited with {proc.returncode}:\n{log.read_text()}")
-            try:
-                if httpx.get(f"{url}/readyz", timeout=2.0).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"gateway not ready:\n{log.read_text()}")
-            time.sleep(0.25)
-        with httpx.Client(timeout=600.0) as client:
-            yield Gateway(url, proc.pid, client)
-    finally:
-        _stop(proc)
+    server_env = {"MMED_LOG_LEVEL": "WARNING", **(env or {})}
+    with (
+        local_server(repository, log=log, env=server_env, access_log=False) as server,
+        httpx.Client(timeout=600.0) as client,
+    ):
+        yield Gateway(server.url, server.pid, client)

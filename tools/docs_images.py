@@ -10,7 +10,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tools.face_video import write_face_video
+from tools.facevideo import write_face_video
 from tools.local_server import ROOT, local_server
 
 OUT = ROOT / "docs" / "images" / "mmed-predict-plot.png"
@@ -29,8 +29,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     with tempfile.TemporaryDirectory() as tmp:
         video = write_face_video(Path(tmp) / "astronaut.mp4", seconds=args.seconds)
-        with local_server(args.repository, log=Path(tmp) / "uvicorn.log") as url:
-            cmd = [sys.executable, "-m", "mmed_cli", "predict", video.name, "--server", url]
+        with local_server(args.repository, log=Path(tmp) / "uvicorn.log") as server:
+            cmd = [sys.executable, "-m", "mmed_cli", "predict", video.name]
+            cmd += ["--server", server.url]
             cmd += ["--task", args.task, "--sample-interval", args.sample_interval]
             cmd += ["--plot", str(args.out)]
             print(f"$ mmed predict astronaut.mp4 --task {args.task} --sample-interval ...")

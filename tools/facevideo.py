@@ -1,19 +1,29 @@
 """Real face media for tests, benchmarks, load tests and docs, generated on demand.
 
 The face is scikit-image's ``astronaut`` photograph (a real face, shipped inside the wheel), placed
-on a plain canvas and drifting a little per frame, so detection and tracking see motion. Nothing
-large is committed: clips are encoded in memory with PyAV.
+on a plain canvas and moving, so detection and tracking see motion: ``face_frame`` drifts the
+whole photo a few pixels per frame (tests, benchmarks, load tests), ``portrait_frame`` moves and
+zooms its head and shoulders (``write_face_video``: the CLI tests and the README picture).
+Nothing large is committed: clips are encoded with PyAV. ``audio_only`` is the counter-case: a
+container with sound and no picture.
 """
 
 from __future__ import annotations
 
 import io
+import math
+from collections.abc import Iterable
 from fractions import Fraction
+from pathlib import Path
 
 import av
 import cv2
 import numpy as np
 from PIL import Image
+
+# The astronaut's head and shoulders in face_photo() (512x512; the face is about x 182-270,
+# y 75-175): a square crop in which the face is a third of the width.
+PORTRAIT = (slice(0, 264), slice(94, 358))
 
 
 def face_photo() -> np.ndarray:
@@ -35,6 +45,48 @@ def face_frame(photo: np.ndarray, i: int, width: int, height: int) -> np.ndarray
     return frame
 
 
+def portrait_frame(photo: np.ndarray, t: float, width: int, height: int) -> np.ndarray:
+    """The frame at ``t`` seconds: the photo's head and shoulders (``PORTRAIT``) at 70-80 % of
+    the frame height, zooming slowly and moving across up to a third of the free space."""
+    side = round(height * (0.75 + 0.05 * math.sin(2 * math.pi * t / 4)))
+    small = cv2.resize(photo[PORTRAIT], (side, side), interpolation=cv2.INTER_AREA)
+    frame = np.full((height, width, 3), 90, np.uint8)
+    x = round((width - side) / 2 + (width - side) / 3 * math.sin(2 * math.pi * t / 6))
+    y = round((height - side) / 2 + (height - side) / 3 * math.cos(2 * math.pi * t / 5))
+    frame[y : y + side, x : x + side] = small
+    return frame
+
+
+def encode_video(
+    frames: Iterable[np.ndarray],
+    fps: int,
+    width: int,
+    height: int,
+    *,
+    fmt: str = "mp4",
+    codec: str = "libx264",
+    options: dict[str, str] | None = None,
+) -> bytes:
+    """Encode RGB ``frames`` (``width`` x ``height``) at ``fps``; returns the container's bytes.
+
+    ``options`` are the encoder's (e.g. x264 ``preset``/``crf``); None keeps its defaults.
+    """
+    sink = io.BytesIO()
+    with av.open(sink, "w", format=fmt) as out:
+        stream = out.add_stream(codec, rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        if options:
+            stream.options = options
+        for i, rgb in enumerate(frames):
+            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+            frame.pts, frame.time_base = i, Fraction(1, fps)
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return sink.getvalue()
+
+
 def face_video(
     seconds: float = 2.0,
     fps: int = 30,
@@ -46,20 +98,20 @@ def face_video(
 ) -> bytes:
     """Encode a clip of the drifting face photo; returns the container's bytes."""
     photo = face_photo()
-    sink = io.BytesIO()
-    with av.open(sink, "w", format=fmt) as out:
-        stream = out.add_stream(codec, rate=fps)
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        if codec == "libx264":
-            stream.options = {"preset": "veryfast", "crf": "23"}
-        for i in range(round(seconds * fps)):
-            frame = av.VideoFrame.from_ndarray(face_frame(photo, i, width, height), format="rgb24")
-            frame.pts, frame.time_base = i, Fraction(1, fps)
-            for packet in stream.encode(frame):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
-    return sink.getvalue()
+    frames = (face_frame(photo, i, width, height) for i in range(round(seconds * fps)))
+    options = {"preset": "veryfast", "crf": "23"} if codec == "libx264" else None
+    return encode_video(frames, fps, width, height, fmt=fmt, codec=codec, options=options)
+
+
+def write_face_video(
+    path: Path, *, seconds: float = 3.0, fps: int = 15, width: int = 320, height: int = 240
+) -> Path:
+    """Write ``path``: an MP4 (H.264, x264 defaults) of the moving, zooming portrait."""
+    photo = face_photo()
+    frames = (portrait_frame(photo, i / fps, width, height) for i in range(round(seconds * fps)))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(encode_video(frames, fps, width, height))
+    return path
 
 
 def face_image(width: int = 640, height: int = 480, fmt: str = "JPEG") -> bytes:
@@ -67,6 +119,25 @@ def face_image(width: int = 640, height: int = 480, fmt: str = "JPEG") -> bytes:
     buf = io.BytesIO()
     Image.fromarray(face_frame(face_photo(), 0, width, height)).save(buf, format=fmt)
     return buf.getvalue()
+
+
+def audio_only(fmt: str, seconds: float = 1.0) -> bytes:
+    """A container (``fmt``: mp4, matroska ...) holding only AAC silence, mono 16 kHz, at least
+    ``seconds`` long (whole 1024-sample AAC frames); no video stream."""
+    rate, samples = 16000, 1024
+    sink = io.BytesIO()
+    with av.open(sink, "w", format=fmt) as out:
+        stream = out.add_stream("aac", rate=rate)
+        for i in range(math.ceil(seconds * rate / samples)):
+            frame = av.AudioFrame.from_ndarray(
+                np.zeros((1, samples), np.float32), format="fltp", layout="mono"
+            )
+            frame.sample_rate, frame.pts = rate, i * samples
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return sink.getvalue()
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Run the gateway (``uvicorn service.app:app``) in a subprocess on a free loopback port.
 
-Used by the CLI tests and the docs build: a real server on a real socket, stopped (and killed
-if it will not stop) when the context ends, also when starting it failed.
+Used by the CLI tests, the docs build, the benchmarks and the determinism test: a real server on
+a real socket, stopped (and killed if it will not stop) when the context ends, also when
+starting it failed.
 """
 
 from __future__ import annotations
@@ -14,11 +15,25 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class LocalServer:
+    """A ready gateway: its base URL, its process (``process.pid`` for /proc readings), its log."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
 
 
 def free_port() -> int:
@@ -45,8 +60,15 @@ def local_server(
     log: Path | None = None,
     start_timeout_s: float = 180.0,
     env: dict[str, str] | None = None,
-) -> Iterator[str]:
-    """Yield the base URL of a ready gateway (``/readyz`` answered 200) over ``repository``."""
+    log_level: str = "warning",
+    access_log: bool = True,
+) -> Iterator[LocalServer]:
+    """Yield a ready gateway (``/readyz`` answered 200) over ``repository``, embedded backend.
+
+    ``env`` is added to (and overrides) this process's environment and the MMED_ settings set
+    here; ``log_level`` and ``access_log`` are uvicorn's. The log defaults to a new temporary
+    directory.
+    """
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     if log is None:
@@ -60,7 +82,9 @@ def local_server(
         **(env or {}),
     }
     cmd = [sys.executable, "-m", "uvicorn", "service.app:app", "--host", "127.0.0.1"]
-    cmd += ["--port", str(port), "--log-level", "warning"]
+    cmd += ["--port", str(port), "--log-level", log_level]
+    if not access_log:
+        cmd.append("--no-access-log")
     with log.open("wb") as sink:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=server_env, stdout=sink, stderr=sink)
     try:
@@ -76,6 +100,6 @@ def local_server(
             if time.monotonic() > deadline:
                 raise RuntimeError(f"not ready after {start_timeout_s:g} s:\n{log.read_text()}")
             time.sleep(0.25)
-        yield url
+        yield LocalServer(url, proc, log)
     finally:
         _stop(proc)

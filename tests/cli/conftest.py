@@ -12,7 +12,7 @@ from cli_helpers import API_KEY, VIDEO_FPS, VIDEO_SECONDS, VIDEO_SIZE, Server
 from PIL import Image
 from skimage import data
 
-from tools.face_video import write_face_video
+from tools.facevideo import write_face_video
 from tools.local_server import local_server
 
 
@@ -21,8 +21,8 @@ def server(tiny_repository: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     """``uvicorn service.app:app`` on 127.0.0.1:<free port>, ready (/readyz 200), keyed."""
     log = tmp_path_factory.mktemp("server") / "uvicorn.log"
     threads = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"}
-    with local_server(tiny_repository, api_keys=API_KEY, log=log, env=threads) as url:
-        yield Server(url, API_KEY, log)
+    with local_server(tiny_repository, api_keys=API_KEY, log=log, env=threads) as running:
+        yield Server(running.url, API_KEY, log)
 
 
 @pytest.fixture(scope="session")

@@ -97,25 +97,3 @@ def make_video(astronaut_rgb: np.ndarray) -> VideoWriter:
                 out.mux(packet)
 
     return write
-
-
-@pytest.fixture(scope="session")
-def make_audio() -> Callable[[str], bytes]:
-    """An audio-only file (AAC, 0.6 s of silence) in the given container format."""
-
-    def write(fmt: str) -> bytes:
-        sink = io.BytesIO()
-        with av.open(sink, "w", format=fmt) as out:
-            stream = out.add_stream("aac", rate=16000)
-            for i in range(10):
-                frame = av.AudioFrame.from_ndarray(
-                    np.zeros((1, 1024), np.float32), format="fltp", layout="mono"
-                )
-                frame.sample_rate, frame.pts = 16000, i * 1024
-                for packet in stream.encode(frame):
-                    out.mux(packet)
-            for packet in stream.encode():
-                out.mux(packet)
-        return sink.getvalue()
-
-    return write

@@ -20,7 +20,7 @@ import av
 import numpy as np
 from PIL import Image
 
-from tools.facevideo import face_frame, face_photo, face_video
+from tools.facevideo import audio_only, face_frame, face_photo, face_video
 
 Check = Callable[[dict], None]
 
@@ -109,23 +109,6 @@ def resolution_change_video() -> bytes:
                     packet.pts = packet.dts = i
                     packet.time_base = Fraction(1, fps)
             for packet in packets:
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
-    return sink.getvalue()
-
-
-def audio_only(fmt: str) -> bytes:
-    """One second of AAC silence, no video stream."""
-    sink = io.BytesIO()
-    with av.open(sink, "w", format=fmt) as out:
-        stream = out.add_stream("aac", rate=16000)
-        for i in range(16):
-            frame = av.AudioFrame.from_ndarray(
-                np.zeros((1, 1024), np.float32), format="fltp", layout="mono"
-            )
-            frame.sample_rate, frame.pts = 16000, i * 1024
-            for packet in stream.encode(frame):
                 out.mux(packet)
         for packet in stream.encode():
             out.mux(packet)
