@@ -59,6 +59,12 @@ class Catalogue:
         self.refresh()
         return [v[max(v)] for _, v in sorted(self._versions.items())]
 
+    def latest_now(self, name: str) -> ModelVersion | None:
+        """The highest version of ``name`` after a rescan now (None if the model is gone)."""
+        self.refresh(force=True)
+        versions = self._versions.get(name)
+        return versions[max(versions)] if versions else None
+
     def get(self, name: str, version: int | None = None) -> ModelVersion:
         """The card of ``name`` (highest version unless ``version``); 404 Problem if absent."""
         if not MODEL_NAME.match(name):

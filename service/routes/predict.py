@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, File, Query, UploadFile
 
 from service.auth import require_api_key
+from service.backends.base import VersionNotServed
 from service.dependencies import CatalogueDep, PipelineDep, SettingsDep
 from service.errors import Problem
 from service.pipeline import PredictOptions
@@ -70,7 +71,16 @@ async def predict(
     )
     try:
         async with asyncio.timeout(settings.request_timeout_s):
-            return await pipeline.run(file.file, chosen, options)
+            try:
+                return await pipeline.run(file.file, chosen, options)
+            except VersionNotServed:
+                # The backend moved on to a version the catalogue has not scanned yet (a
+                # rollout): with no version asked for, rescan and answer with the new default.
+                newer = None if version is not None else catalogue.latest_now(name)
+                if newer is None or newer.version <= chosen.version:
+                    raise
+                file.file.seek(0)
+                return await pipeline.run(file.file, newer, options)
     except TimeoutError as exc:
         raise Problem(
             504,

@@ -3,6 +3,7 @@ and the faults of the issue (down at start, killed and restarted, slow, model mi
 
 from __future__ import annotations
 
+import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -176,3 +177,29 @@ def test_invalid_argument_is_a_logged_502(
     assert any("tensor parsing error" in r.getMessage() for r in caplog.records)
     metrics = client.get("/metrics").text
     assert 'mmed_backend_errors_total{backend="tfserving",code="INVALID_ARGUMENT"} 1.0' in metrics
+
+
+def test_a_rollout_the_catalogue_has_not_scanned_yet_is_answered_by_the_new_version(
+    make_gateway, repository_copy, free_port: int, image: bytes
+) -> None:
+    # TF Serving loads version 2 and unloads 1 while the gateway's catalogue (rescanned every
+    # 30 s) still lists only 1: a request for the default version must get version 2, not 404.
+    root = repository_copy()
+    with FakeTFServing(root, port=free_port) as server:
+        client = make_gateway(model_repository=root, tfserving_grpc=server.target, **TFS)
+        assert ready(client)
+        assert post_crop(client, image).json()["model"]["version"] == 1
+    shutil.copytree(root / "micro-cnn" / "1", root / "micro-cnn" / "2")
+    edit_card(root / "micro-cnn" / "2", version=2)
+    with FakeTFServing(root, port=free_port):
+        answers = []  # the channel reconnects to the restarted server: 503s until then
+        assert wait_until(
+            lambda: answers.append(post_crop(client, image)) or answers[-1].status_code != 503,
+            timeout_s=10,
+        )
+        assert answers[-1].status_code == 200, answers[-1].text
+        assert answers[-1].json()["model"]["version"] == 2
+        assert client.get("/v1/models/micro-cnn").json()["version"] == 2
+        # An explicit old version is still the 404 it was.
+        body = assert_problem(post_crop(client, image, version=1), 404, retry_after=False)
+        assert body["title"] == "Model version not served"
