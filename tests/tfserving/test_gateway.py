@@ -180,7 +180,7 @@ def test_invalid_argument_is_a_logged_502(
 
 
 def test_a_rollout_the_catalogue_has_not_scanned_yet_is_answered_by_the_new_version(
-    make_gateway, repository_copy, free_port: int, image: bytes
+    make_gateway, repository_copy, free_port: int, image: bytes, clip: bytes
 ) -> None:
     # TF Serving loads version 2 and unloads 1 while the gateway's catalogue (rescanned every
     # 30 s) still lists only 1: a request for the default version must get version 2, not 404.
@@ -194,11 +194,12 @@ def test_a_rollout_the_catalogue_has_not_scanned_yet_is_answered_by_the_new_vers
     with FakeTFServing(root, port=free_port):
         answers = []  # the channel reconnects to the restarted server: 503s until then
         assert wait_until(
-            lambda: answers.append(post_crop(client, image)) or answers[-1].status_code != 503,
+            lambda: answers.append(post_crop(client, clip)) or answers[-1].status_code != 503,
             timeout_s=10,
         )
         assert answers[-1].status_code == 200, answers[-1].text
-        assert answers[-1].json()["model"]["version"] == 2
+        assert answers[-1].json()["model"]["version"] == 2  # the upload was read again
+        assert answers[-1].json()["media"]["frames_sampled"] == 3
         assert client.get("/v1/models/micro-cnn").json()["version"] == 2
         # An explicit old version is still the 404 it was.
         body = assert_problem(post_crop(client, image, version=1), 404, retry_after=False)
