@@ -21,6 +21,7 @@ from typing import Any
 
 from bench import measure, report
 from bench import plan as plans
+from bench.floors import decode_all
 from bench.gateway import gateway
 from bench.models import SHIPPED, has_models, repository, untrained_export
 from bench.peer_env import ensure_peer_venv
@@ -78,8 +79,13 @@ def e2e_clips(gw, plan: plans.Plan) -> dict[str, Any]:
             repeats = plans.repeats_for(plan, seconds)
             params = {"sample_interval": interval}
             gw.predict(data, f"{name}.mp4", **params)  # warm-up (first use of this size)
-            times, stages, answer = [], [], None
+            times, stages, decodes, answer = [], [], [], None
             for _ in range(repeats):
+                # The decode floor alternates with the end-to-end runs, so the ratio compares
+                # runs that saw the same background load (these machines are shared).
+                t0 = time.perf_counter()
+                decode_all(data)
+                decodes.append(time.perf_counter() - t0)
                 t0 = time.perf_counter()
                 answer = gw.predict(data, f"{name}.mp4", **params)
                 times.append(time.perf_counter() - t0)
@@ -90,12 +96,14 @@ def e2e_clips(gw, plan: plans.Plan) -> dict[str, Any]:
                 "clip": name,
                 "interval": interval,
                 "seconds": summary(times),
+                "decode": summary(decodes),
                 "stages_ms": {k: statistics.median(s[k] for s in stages) for k in stages[0]},
                 "frames_sampled": answer["media"]["frames_sampled"],
                 "frames_with_face": answer["summary"]["frames_with_face"],
                 "boxes": {f["index"]: f["face"] for f in answer["frames"]},
             }
-            log(f"e2e {key}: {statistics.median(times):.3f} s")
+            ratio = statistics.median(times) / statistics.median(decodes)
+            log(f"e2e {key}: {statistics.median(times):.3f} s = {ratio:.2f} x decode")
     return out
 
 
