@@ -11,6 +11,7 @@ container with sound and no picture.
 from __future__ import annotations
 
 import io
+import itertools
 import math
 from collections.abc import Iterable
 from fractions import Fraction
@@ -57,34 +58,46 @@ def portrait_frame(photo: np.ndarray, t: float, width: int, height: int) -> np.n
     return frame
 
 
+class WriteOnly:
+    """A non-seekable sink: muxers cannot go back to write the duration into the header."""
+
+    def __init__(self) -> None:
+        self.buffer = io.BytesIO()
+
+    def write(self, chunk: bytes) -> int:
+        return self.buffer.write(chunk)
+
+
 def encode_video(
     frames: Iterable[np.ndarray],
     fps: int,
-    width: int,
-    height: int,
     *,
     fmt: str = "mp4",
     codec: str = "libx264",
     options: dict[str, str] | None = None,
+    pix_fmt: str = "yuv420p",
+    seekable: bool = True,
 ) -> bytes:
-    """Encode RGB ``frames`` (``width`` x ``height``) at ``fps``; returns the container's bytes.
-
-    ``options`` are the encoder's (e.g. x264 ``preset``/``crf``); None keeps its defaults.
-    """
-    sink = io.BytesIO()
+    """Encode RGB ``frames`` (all the size of the first) at ``fps``; returns the container's
+    bytes. ``options`` are the encoder's (e.g. x264 ``preset``/``crf``; None keeps its
+    defaults); ``seekable=False`` writes to a sink the muxer cannot seek back in."""
+    sink: io.BytesIO | WriteOnly = io.BytesIO() if seekable else WriteOnly()
+    frames = iter(frames)
+    first = next(frames)
     with av.open(sink, "w", format=fmt) as out:
         stream = out.add_stream(codec, rate=fps)
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.height, stream.width = first.shape[:2]
+        stream.pix_fmt = pix_fmt
         if options:
             stream.options = options
-        for i, rgb in enumerate(frames):
+        for i, rgb in enumerate(itertools.chain([first], frames)):
             frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
             frame.pts, frame.time_base = i, Fraction(1, fps)
             for packet in stream.encode(frame):
                 out.mux(packet)
         for packet in stream.encode():
             out.mux(packet)
-    return sink.getvalue()
+    return sink.getvalue() if isinstance(sink, io.BytesIO) else sink.buffer.getvalue()
 
 
 def face_video(
@@ -100,7 +113,7 @@ def face_video(
     photo = face_photo()
     frames = (face_frame(photo, i, width, height) for i in range(round(seconds * fps)))
     options = {"preset": "veryfast", "crf": "23"} if codec == "libx264" else None
-    return encode_video(frames, fps, width, height, fmt=fmt, codec=codec, options=options)
+    return encode_video(frames, fps, fmt=fmt, codec=codec, options=options)
 
 
 def write_face_video(
@@ -110,7 +123,7 @@ def write_face_video(
     photo = face_photo()
     frames = (portrait_frame(photo, i / fps, width, height) for i in range(round(seconds * fps)))
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(encode_video(frames, fps, width, height))
+    path.write_bytes(encode_video(frames, fps))
     return path
 
 

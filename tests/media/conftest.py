@@ -12,8 +12,10 @@ import av
 import cv2
 import numpy as np
 import pytest
-from media_helpers import NonSeekable, canvas_rgb
+from media_helpers import canvas_rgb
 from skimage import data
+
+from tools.facevideo import WriteOnly
 
 
 @pytest.fixture(scope="session")
@@ -57,7 +59,7 @@ def make_video(astronaut_rgb: np.ndarray) -> VideoWriter:
                 path = Path(tmp) / f"clip.{fmt}"
                 _encode(path, fmt, codec, n, fps, width, height, pts_ms, sizes, container_options)
                 return path.read_bytes()
-        sink: io.BytesIO | NonSeekable = io.BytesIO() if seekable else NonSeekable()
+        sink: io.BytesIO | WriteOnly = io.BytesIO() if seekable else WriteOnly()
         _encode(sink, fmt, codec, n, fps, width, height, pts_ms, sizes, container_options)
         return sink.getvalue() if isinstance(sink, io.BytesIO) else sink.buffer.getvalue()
 

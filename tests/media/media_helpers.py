@@ -34,16 +34,6 @@ def canvas_rgb(photo: np.ndarray, i: int, width: int = 320, height: int = 240) -
     return frame
 
 
-class NonSeekable:
-    """A write-only sink: muxers cannot go back to write the duration into the header."""
-
-    def __init__(self) -> None:
-        self.buffer = io.BytesIO()
-
-    def write(self, chunk: bytes) -> int:
-        return self.buffer.write(chunk)
-
-
 def encode_image(img: Image.Image, fmt: str, **params: object) -> bytes:
     buf = io.BytesIO()
     img.save(buf, fmt, **params)

@@ -20,6 +20,7 @@ import av
 import numpy as np
 from PIL import Image
 
+from tools import facevideo
 from tools.facevideo import audio_only, face_frame, face_photo, face_video
 
 Check = Callable[[dict], None]
@@ -46,16 +47,6 @@ class HostileCase:
 # -- encoders --------------------------------------------------------------------------------
 
 
-class WriteOnly:
-    """A non-seekable sink: muxers cannot go back to write the duration into the header."""
-
-    def __init__(self) -> None:
-        self.buffer = io.BytesIO()
-
-    def write(self, chunk: bytes) -> int:
-        return self.buffer.write(chunk)
-
-
 def encode_video(
     fmt: str,
     codec: str,
@@ -65,24 +56,11 @@ def encode_video(
     pix_fmt: str = "yuv420p",
     seekable: bool = True,
 ) -> bytes:
-    """Encode RGB frames (all the same size) with PyAV; returns the container's bytes."""
-    sink: io.BytesIO | WriteOnly = io.BytesIO() if seekable else WriteOnly()
-    frames = iter(frames)
-    first = next(frames)
-    with av.open(sink, "w", format=fmt) as out:
-        stream = out.add_stream(codec, rate=fps)
-        stream.height, stream.width = first.shape[:2]
-        stream.pix_fmt = pix_fmt
-        if codec == "libx264":
-            stream.options = {"preset": "ultrafast"}
-        for i, rgb in enumerate([first, *frames]):
-            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
-            frame.pts, frame.time_base = i, Fraction(1, fps)
-            for packet in stream.encode(frame):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
-    return sink.getvalue() if isinstance(sink, io.BytesIO) else sink.buffer.getvalue()
+    """Encode RGB frames (all the same size) with PyAV, x264 at its fastest preset."""
+    options = {"preset": "ultrafast"} if codec == "libx264" else None
+    return facevideo.encode_video(
+        frames, fps, fmt=fmt, codec=codec, options=options, pix_fmt=pix_fmt, seekable=seekable
+    )
 
 
 def resolution_change_video() -> bytes:
