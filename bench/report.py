@@ -150,11 +150,9 @@ def render(r: dict) -> tuple[str, str]:
         f" {m['date']}, plan **{r['plan']}**, {r['wall_s'] / 60:.1f} min",
         f"- machine: {m['cores']} cores, {m['cpu']}, {m['memory_gib']} GiB, Linux {m['kernel']};"
         f" load average {m['load_start'][0]:.1f} at the start, {m['load_end'][0]:.1f} at the end"
-        + (
-            " (a shared machine: other work ran beside the benchmark)"
-            if max(m["load_start"][0], m["load_end"][0]) >= 1.5
-            else ""
-        ),
+        " (the end includes the benchmark's own work"
+        + ("; other work ran beside it" if m["load_start"][0] >= 1.0 else "")
+        + ")",
         f"- Python {m['python']}, "
         + ", ".join(f"{k} {v}" for k, v in m["versions"].items())
         + f"; fer {r['peer']['versions']['fer']} (own venv: "

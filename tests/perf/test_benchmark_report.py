@@ -1,0 +1,34 @@
+"""docs/benchmarks.md is what bench/report.py renders from docs/benchmarks.json (never edited
+by hand), and the targets it states follow from the raw numbers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from bench import report
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+def _results() -> dict:
+    return json.loads((DOCS / "benchmarks.json").read_text())
+
+
+def test_committed_markdown_is_the_rendering_of_the_committed_json(tmp_path) -> None:
+    committed = DOCS / "benchmarks.md"
+    copy = tmp_path / "benchmarks.md"
+    copy.write_text(committed.read_text())  # keeps the load-test block, as `make bench` does
+    report.write(_results(), copy)
+    assert copy.read_text() == committed.read_text()
+
+
+def test_targets_follow_from_the_raw_numbers() -> None:
+    r = _results()
+    assert report.targets(r) == r["targets"]
+    by_workload = {(t["target"], t["workload"]): t for t in r["targets"]}
+    for key, entry in r["e2e"].items():
+        if entry["interval"] == 0.5 and entry["clip"].split("-")[1] in ("480p", "720p"):
+            row = by_workload[("end to end, 0.5 s sampling ≤ 2 x decode floor", key)]
+            ratio = entry["seconds"]["median"] / entry["decode"]["median"]
+            assert row["met"] == (ratio <= 2.0)
