@@ -64,7 +64,8 @@ openapi: install
 client: install
 	$(BIN)/python -m tools.generate_client
 
-## Redraw the README's CLI plot (docs/images/) from a generated face video and the shipped models.
+## Rerun the README's API examples on the shipped models: plot into docs/images/, media and
+## outputs (transcripts.md, to paste into the README) into build/docs/.
 docs-images: install
 	$(BIN)/python -m tools.docs_images
 

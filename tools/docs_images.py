@@ -1,42 +1,100 @@
-"""Draw the README's CLI picture (``make docs-images``): a real face video is generated (the
-astronaut photo, moving), the gateway is started on the shipped models, and ``mmed predict
---plot`` draws the timeline into ``docs/images/``."""
+"""The README's examples, reproduced (``make docs-images``): the example media are written to
+``build/docs/`` (scikit-image's astronaut photo as ``astronaut.jpg``, the 6 s clip of it as
+``astronaut.mp4``), the gateway is started on the shipped models, every command the README
+shows is run against it, the plot is drawn into ``docs/images/`` and the outputs are written to
+``build/docs/transcripts.md`` to paste into the README."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
-from tools.facevideo import write_face_video
+import httpx
+from PIL import Image
+
+from tools.facevideo import face_photo, write_face_video
 from tools.local_server import ROOT, local_server
 
 OUT = ROOT / "docs" / "images" / "mmed-predict-plot.png"
+MEDIA = ROOT / "build" / "docs"
+CLIENT_EXAMPLE = """\
+from mmed_client import Client, types
+from mmed_client.api.predict import predict_v1_predict_post as predict
+from mmed_client.models import BodyPredictV1PredictPost as Body
+result = predict.sync(client=Client("{url}"),
+                      body=Body(types.File(open("astronaut.mp4", "rb"), "astronaut.mp4")))
+print(result.summary.dominant_label, [(f.timestamp_s, f.label) for f in result.frames])
+"""
+
+
+def write_media(media: Path, seconds: float) -> tuple[Path, Path]:
+    """``astronaut.jpg`` (the photo, Pillow's default JPEG) and ``astronaut.mp4`` in ``media``."""
+    media.mkdir(parents=True, exist_ok=True)
+    image = media / "astronaut.jpg"
+    Image.fromarray(face_photo()).save(image, format="JPEG")
+    return image, write_face_video(media / "astronaut.mp4", seconds=seconds)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repository", type=Path, default=ROOT / "model_repository")
-    parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--out", type=Path, default=OUT, help="the plot (PNG)")
+    parser.add_argument("--media", type=Path, default=MEDIA, help="example media, transcripts")
     parser.add_argument("--seconds", type=float, default=6.0, help="length of the face video")
-    parser.add_argument("--sample-interval", default="0.25")
-    parser.add_argument("--task", default="masked", choices=["micro", "masked"])
     args = parser.parse_args(argv)
-    if not any(args.repository.glob(f"{args.task}-*/*/saved_model.pb")):
-        print(f"no {args.task} model in {args.repository}: run `make models`", file=sys.stderr)
+    if not any(args.repository.glob("masked-*/*/saved_model.pb")):
+        print(f"no masked model in {args.repository}: run `make models`", file=sys.stderr)
         return 1
-    with tempfile.TemporaryDirectory() as tmp:
-        video = write_face_video(Path(tmp) / "astronaut.mp4", seconds=args.seconds)
-        with local_server(args.repository, log=Path(tmp) / "uvicorn.log") as server:
-            cmd = [sys.executable, "-m", "mmed_cli", "predict", video.name]
-            cmd += ["--server", server.url]
-            cmd += ["--task", args.task, "--sample-interval", args.sample_interval]
-            cmd += ["--plot", str(args.out)]
-            print(f"$ mmed predict astronaut.mp4 --task {args.task} --sample-interval ...")
-            done = subprocess.run(cmd, cwd=tmp, check=False)
-    return done.returncode
+    media, plot = args.media.resolve(), args.out.resolve()
+    image, _ = write_media(media, args.seconds)
+    shown_plot = os.path.relpath(plot, ROOT)
+    commands = [
+        "mmed models",
+        "mmed predict astronaut.mp4 astronaut.jpg",
+        "mmed predict astronaut.mp4 --csv | head -4",
+        f"mmed predict astronaut.mp4 --task masked --sample-interval 0.25 --plot {shown_plot}"
+        " --annotate annotated.mp4",
+    ]
+    parts: list[str] = []
+    with local_server(args.repository, log=media / "uvicorn.log") as server:
+        env = {**os.environ, "MMED_SERVER": server.url, "PYTHONPATH": str(ROOT)}
+        env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+        answer = httpx.post(
+            f"{server.url}/v1/predict",
+            params={"task": "micro"},
+            files={"file": (image.name, image.read_bytes())},
+            timeout=120,
+        )
+        answer.raise_for_status()
+        parts.append("## curl (image)\n\n```json\n" + json.dumps(answer.json(), indent=4) + "\n```")
+        client = subprocess.run(
+            [sys.executable, "-c", CLIENT_EXAMPLE.format(url=server.url)],
+            cwd=media, env=env, capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        parts.append(f"## Python client\n\n```text\n{client.stdout.strip()}\n```")
+        lines = []
+        for command in commands:
+            shell = command.replace(shown_plot, str(plot)).replace("mmed ", "mmed_cli ", 1)
+            shell = f"{sys.executable} -m {shell}"
+            done = subprocess.run(
+                shell, shell=True, cwd=media, env=env, capture_output=True, text=True, check=False
+            )  # fmt: skip
+            if done.returncode != 0:
+                print(f"{command} failed:\n{done.stderr}", file=sys.stderr)
+                return done.returncode
+            shown = done.stdout.rstrip() + "".join(
+                f"\n{line}" for line in done.stderr.splitlines() if line.startswith("mmed:")
+            )
+            lines.append(f"$ {command}\n{shown.replace(str(plot), shown_plot)}")
+        parts.append("## mmed\n\n```text\n" + "\n\n".join(lines) + "\n```")
+    transcripts = media / "transcripts.md"
+    transcripts.write_text("\n\n".join(parts) + "\n")
+    print(f"wrote {shown_plot}, {os.path.relpath(transcripts, ROOT)} and the media beside it")
+    return 0
 
 
 if __name__ == "__main__":

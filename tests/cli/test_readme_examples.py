@@ -1,0 +1,48 @@
+"""The README's API examples are what `make docs-images` gets from the shipped models today:
+every output line it shows (bar timings and the plot's path) comes out of a fresh run."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from tools import docs_images
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _fenced(text: str, after: str, lang: str) -> str:
+    start = text.index(f"```{lang}\n", text.index(after)) + len(lang) + 4
+    return text[start : text.index("\n```", start)]
+
+
+@pytest.fixture(scope="module")
+def transcripts(tmp_path_factory: pytest.TempPathFactory) -> str:
+    if not any((ROOT / "model_repository").glob("masked-*/*/saved_model.pb")):
+        pytest.skip("no shipped masked model in model_repository/")
+    out = tmp_path_factory.mktemp("docs")
+    assert docs_images.main(["--out", str(out / "plot.png"), "--media", str(out)]) == 0
+    assert (out / "plot.png").stat().st_size > 10_000
+    assert (out / "annotated.mp4").stat().st_size > 0
+    return (out / "transcripts.md").read_text()
+
+
+def test_the_json_answer_in_the_readme_is_current(transcripts: str) -> None:
+    readme = (ROOT / "README.md").read_text()
+    shown = json.loads(_fenced(readme, "<summary>answer</summary>", "json"))
+    fresh = json.loads(_fenced(transcripts, "## curl (image)", "json"))
+    assert shown.pop("timing_ms").keys() == fresh.pop("timing_ms").keys()
+    assert shown == fresh
+
+
+def test_the_client_and_cli_outputs_in_the_readme_are_current(transcripts: str) -> None:
+    readme = (ROOT / "README.md").read_text()
+    client = _fenced(transcripts, "## Python client", "text")
+    assert client and client in readme
+    plot = re.compile(r"--plot \S+|wrote \S+\.png")
+    fresh = plot.sub("PLOT", _fenced(transcripts, "## mmed", "text"))
+    shown = plot.sub("PLOT", _fenced(readme, "**`mmed` command line**", "text"))
+    assert fresh == shown
