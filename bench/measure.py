@@ -117,19 +117,22 @@ def pipeline_ablation(
     swscale = lambda frame: np.ascontiguousarray(frame.to_ndarray(format="gray"))  # noqa: E731
     fast = media.grey_frame
     cores = cv2.getNumberOfCPUs()
+    with open_media(io.BytesIO(data), MediaLimits()) as probe:
+        pixels = probe.info.width * probe.info.height
     variants = [
         ("before: swscale grey, full-res Haar per frame, no prefetch", swscale, False, 0, cores),
         ("+ luma-plane grey", fast, False, 0, cores),
         ("+ tracking (downscaled keyframes, window search)", fast, True, 0, cores),
-        ("+ decode-ahead thread (Prefetch, 8 frames)", fast, True, 8, cores),
-        ("+ one OpenCV thread per request (the gateway now)", fast, True, 8, 1),
+        ("+ decode-ahead thread (Prefetch, 8 frames)", fast, True, 8 * pixels, cores),
+        ("+ decode ahead up to 64 frames / 32 MiB", fast, True, 32 * 2**20, cores),
+        ("+ one OpenCV thread per request (the gateway now)", fast, True, 32 * 2**20, 1),
     ]
     out = {}
     options = PredictOptions(sample_interval=interval, max_frames=max_frames)
     for label, grey, tracking, prefetch, threads in variants:
         pipeline = Pipeline(
             backend, FaceDetector(), MediaLimits(max_frames=10**6), Metrics(),
-            tracking=tracking, prefetch=prefetch, opencv_threads=threads,
+            tracking=tracking, prefetch_bytes=prefetch, opencv_threads=threads,
         )  # fmt: skip
         media.grey_frame = grey
         try:

@@ -36,6 +36,8 @@ from service.schemas import (
 
 T = TypeVar("T")
 
+PREFETCH_MAX = 64  # frames decoded ahead at most, however small
+
 
 class Worker:
     """Runs one request's blocking steps in worker threads, one at a time.
@@ -98,7 +100,7 @@ class Pipeline:
         batch: int = 32,
         *,
         tracking: bool = True,
-        prefetch: int = 8,
+        prefetch_bytes: int = 32 * 2**20,
         opencv_threads: int | None = 1,
     ) -> None:
         self.backend = backend
@@ -107,13 +109,20 @@ class Pipeline:
         self.metrics = metrics
         self.batch = batch
         # Videos: faces tracked between full searches (FaceTracker) and frames decoded ahead
-        # in their own thread, at most ``prefetch`` frames (0 = decode in the worker thread).
+        # in their own thread, at most ``prefetch_bytes`` of grey frames and ``PREFETCH_MAX``
+        # frames (0 bytes = decode in the worker thread): a budget in bytes lets the decoder run
+        # further ahead on small frames (keeping busy while a keyframe search runs) without
+        # holding more memory on large ones.
         self.tracking = tracking
-        self.prefetch = prefetch
+        self.prefetch_bytes = prefetch_bytes
         # One OpenCV thread per request (process-wide): concurrent requests, and decoding
         # beside detection, use the cores instead of each Haar call splitting over all of them.
         if opencv_threads is not None:
             cv2.setNumThreads(opencv_threads)
+
+    def prefetch_depth(self, width: int, height: int) -> int:
+        """Grey frames of ``width`` x ``height`` the decode-ahead queue holds (2 to 64)."""
+        return max(2, min(PREFETCH_MAX, self.prefetch_bytes // max(1, width * height)))
 
     # -- preprocess -------------------------------------------------------------------------
     def _chunks(
@@ -180,8 +189,9 @@ class Pipeline:
         prefetch: Prefetch | None = None
         try:
             frames = source.frames(options.sample_interval, options.max_frames)
-            if source.info.kind == "video" and self.prefetch > 0:
-                prefetch = Prefetch(frames, self.prefetch, worker.stop)
+            if source.info.kind == "video" and self.prefetch_bytes > 0:
+                depth = self.prefetch_depth(source.info.width, source.info.height)
+                prefetch = Prefetch(frames, depth, worker.stop)
                 frames = iter(prefetch)
             chunks = self._chunks(frames, model, options, clock, worker.stop, source.info.kind)
             results: list[tuple[Chunk, np.ndarray]] = []

@@ -84,3 +84,19 @@ def test_stop_ends_a_blocked_producer_and_consumer() -> None:
 def test_depth_must_be_positive() -> None:
     with pytest.raises(ValueError):
         Prefetch(iter([]), depth=0)
+
+
+def test_the_pipeline_decodes_ahead_within_a_memory_budget() -> None:
+    from service.faces import FaceDetector
+    from service.media import MediaLimits
+    from service.metrics import Metrics
+    from service.pipeline import Pipeline
+
+    pipeline = Pipeline(None, FaceDetector(), MediaLimits(), Metrics())  # type: ignore[arg-type]
+    budget = pipeline.prefetch_bytes
+    for width, height in ((854, 480), (1280, 720), (1920, 1080), (3840, 2160)):
+        depth = pipeline.prefetch_depth(width, height)
+        assert depth >= 2 and (depth == 2 or depth * width * height <= budget)
+    assert pipeline.prefetch_depth(854, 480) == 64  # small frames: far ahead, up to 64
+    assert pipeline.prefetch_depth(320, 240) == 64
+    assert pipeline.prefetch_depth(1920, 1080) == 16
