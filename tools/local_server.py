@@ -52,6 +52,38 @@ def _stop(proc: subprocess.Popen[bytes], grace_s: float = 20.0) -> None:
             proc.wait(timeout=10)
 
 
+def spawn(
+    port: int, env: dict[str, str], log: Path, args: list[str] | None = None
+) -> subprocess.Popen[bytes]:
+    """Start ``uvicorn service.app:app`` on 127.0.0.1:``port`` (cwd: the repository), with
+    exactly ``env`` and uvicorn's ``args``; stdout and stderr go to ``log``."""
+    cmd = [sys.executable, "-m", "uvicorn", "service.app:app", "--host", "127.0.0.1"]
+    cmd += ["--port", str(port), *(args or [])]
+    with log.open("wb") as sink:
+        return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT)
+
+
+def wait_ready(proc: subprocess.Popen[bytes], url: str, log: Path, timeout_s: float) -> None:
+    """Return when ``url``/readyz answers 200; RuntimeError (with the log) if the process
+    exits or ``timeout_s`` passes first (the process is left to the caller)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(
+                f"uvicorn exited with {proc.returncode}:\n{log.read_text(errors='replace')}"
+            )
+        try:
+            if httpx.get(f"{url}/readyz", timeout=2.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(
+                f"not ready after {timeout_s:g} s:\n{log.read_text(errors='replace')[-4000:]}"
+            )
+        time.sleep(0.25)
+
+
 @contextmanager
 def local_server(
     repository: Path,
@@ -81,25 +113,10 @@ def local_server(
         "TF_CPP_MIN_LOG_LEVEL": "2",
         **(env or {}),
     }
-    cmd = [sys.executable, "-m", "uvicorn", "service.app:app", "--host", "127.0.0.1"]
-    cmd += ["--port", str(port), "--log-level", log_level]
-    if not access_log:
-        cmd.append("--no-access-log")
-    with log.open("wb") as sink:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=server_env, stdout=sink, stderr=sink)
+    args = ["--log-level", log_level] + ([] if access_log else ["--no-access-log"])
+    proc = spawn(port, server_env, log, args)
     try:
-        deadline = time.monotonic() + start_timeout_s
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"uvicorn exited with {proc.returncode}:\n{log.read_text()}")
-            try:
-                if httpx.get(f"{url}/readyz", timeout=2.0).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"not ready after {start_timeout_s:g} s:\n{log.read_text()}")
-            time.sleep(0.25)
+        wait_ready(proc, url, log, start_timeout_s)
         yield LocalServer(url, proc, log)
     finally:
         _stop(proc)

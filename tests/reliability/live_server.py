@@ -6,27 +6,18 @@ from __future__ import annotations
 import os
 import secrets
 import signal
-import socket
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from tools.local_server import free_port, spawn, wait_ready
 
 # The shared live gateway's API key: random per run, so finding it in a log means a leak.
 API_KEY = "mmed-" + secrets.token_urlsafe(24)
 MAX_UPLOAD_MB = 8
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def proc_status(pid: int, key: str) -> int:
@@ -124,39 +115,14 @@ def start_server(
     }
     env.update({f"MMED_{k.upper()}": str(v) for k, v in settings.items()})
     log_path = workdir / f"server-{port}.log"
-    log = log_path.open("wb")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "service.app:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--timeout-graceful-shutdown",
-            str(graceful_s),
-        ],
-        cwd=REPO,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    log.close()
+    process = spawn(port, env, log_path, ["--timeout-graceful-shutdown", str(graceful_s)])
     server = LiveServer(process, port, tmp, log_path, env)
-    deadline = time.monotonic() + startup_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"gateway exited at startup:\n{server.log_text()[-4000:]}")
-        try:
-            if httpx.get(f"{server.url}/readyz", timeout=2).status_code == 200:
-                return server
-        except httpx.TransportError:
-            pass
-        time.sleep(0.25)
-    server.stop()
-    raise RuntimeError(f"gateway not ready after {startup_s} s:\n{server.log_text()[-4000:]}")
+    try:
+        wait_ready(process, server.url, log_path, startup_s)
+    except RuntimeError:
+        server.stop()
+        raise
+    return server
 
 
 def assert_nothing_left(server: LiveServer, within_s: float = 2.0) -> None:
