@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from model_artifact import ModelRepository, ModelVersion
+from service.backends.base import BackendError, VersionNotLoaded, VersionNotServed
 from service.errors import Problem
 
 log = logging.getLogger("mmed.catalogue")
@@ -59,11 +60,23 @@ class Catalogue:
         self.refresh()
         return [v[max(v)] for _, v in sorted(self._versions.items())]
 
-    def latest_now(self, name: str) -> ModelVersion | None:
-        """The highest version of ``name`` after a rescan now (None if the model is gone)."""
-        self.refresh(force=True)
-        versions = self._versions.get(name)
-        return versions[max(versions)] if versions else None
+    def served_default(self, name: str, error: BackendError) -> ModelVersion | None:
+        """The version of ``name`` to answer a default-version request with when the backend
+        refused the default (``error``) during a rollout, or None.
+
+        ``VersionNotServed``: the backend already serves a newer version than the catalogue
+        has scanned: rescan now and take the new highest. ``VersionNotLoaded``: the catalogue
+        lists a version the backend has not loaded yet: take the highest one it serves.
+        """
+        if isinstance(error, VersionNotServed):
+            self.refresh(force=True)
+            versions = self._versions.get(name)
+            return versions[max(versions)] if versions else None
+        if isinstance(error, VersionNotLoaded):
+            versions = self._versions.get(name, {})
+            served = [v for v in error.available if v in versions]
+            return versions[max(served)] if served else None
+        return None
 
     def get(self, name: str, version: int | None = None) -> ModelVersion:
         """The card of ``name`` (highest version unless ``version``); 404 Problem if absent."""

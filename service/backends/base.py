@@ -41,6 +41,15 @@ class ModelNotServed(BackendError):
     title = "Model not served by the backend"
 
 
+class VersionNotLoaded(ModelNotServed):
+    """The backend serves the model but not this version yet (503): e.g. TF Serving still
+    loading a version the catalogue already lists. ``available``: the versions it serves."""
+
+    def __init__(self, detail: str, available: list[int]) -> None:
+        super().__init__(detail)
+        self.available = available
+
+
 class VersionNotServed(BackendError):
     """The model is served, but not this version (404): e.g. TF Serving with the ``latest``
     version policy serves only the highest version while the catalogue lists every one."""

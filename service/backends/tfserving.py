@@ -20,10 +20,10 @@ whose signature contradicts mmed.json is a start-up error (``SignatureMismatch``
 Error mapping (gRPC code → HTTP): UNAVAILABLE, CANCELLED, RESOURCE_EXHAUSTED → 503 with
 Retry-After; DEADLINE_EXCEEDED → 504; NOT_FOUND → 404 for a version TF Serving does not serve
 while it serves a newer one (``VersionNotServed``), else 503 (``ModelNotServed``: model absent
-from TF Serving, or a new version not loaded yet); anything else (INVALID_ARGUMENT,
-FAILED_PRECONDITION, INTERNAL, ...) is logged and answered 502. Every failed RPC increments
-``mmed_backend_errors{backend="tfserving", code=<gRPC code name>}``; the pipeline records
-``mmed_backend_request_duration_seconds`` per batch.
+from TF Serving; ``VersionNotLoaded``: a new version not loaded yet); anything else
+(INVALID_ARGUMENT, FAILED_PRECONDITION, INTERNAL, ...) is logged and answered 502. Every failed
+RPC increments ``mmed_backend_errors{backend="tfserving", code=<gRPC code name>}``; the pipeline
+records ``mmed_backend_request_duration_seconds`` per batch.
 
 Message size: gRPC clients default to a 4 MiB receive limit (the cause of most "message larger
 than max" reports against TF Serving; its server accepts up to INT32_MAX). The channel's send and
@@ -54,6 +54,7 @@ from service.backends.base import (
     BackendUnavailable,
     ModelNotServed,
     SignatureMismatch,
+    VersionNotLoaded,
     VersionNotServed,
 )
 from service.backends.tensor_proto import FLOAT, UINT8, decode, dtype_name, encode_uint8, shape_of
@@ -469,9 +470,10 @@ class TFServingBackend(Backend):
             s.version: get_model_status_pb2.ModelVersionStatus.State.Name(s.state)
             for s in status.model_version_status
         }
-        return ModelNotServed(
+        return VersionNotLoaded(
             f"version {model.version} of model {model.name!r} is not loaded in TF Serving yet "
-            f"(versions: {states or 'none'}); retry shortly"
+            f"(versions: {states or 'none'}); retry shortly",
+            available,
         )
 
 

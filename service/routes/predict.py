@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, File, Query, UploadFile
 
 from service.auth import require_api_key
-from service.backends.base import VersionNotServed
+from service.backends.base import VersionNotLoaded, VersionNotServed
 from service.dependencies import CatalogueDep, PipelineDep, SettingsDep
 from service.errors import Problem
 from service.pipeline import PredictOptions
@@ -73,14 +73,14 @@ async def predict(
         async with asyncio.timeout(settings.request_timeout_s):
             try:
                 return await pipeline.run(file.file, chosen, options)
-            except VersionNotServed:
-                # The backend moved on to a version the catalogue has not scanned yet (a
-                # rollout): with no version asked for, rescan and answer with the new default.
-                newer = None if version is not None else catalogue.latest_now(name)
-                if newer is None or newer.version <= chosen.version:
+            except (VersionNotServed, VersionNotLoaded) as exc:
+                # A rollout, seen by the catalogue and the backend at different times: with no
+                # version asked for, answer with the version the backend serves.
+                served = None if version is not None else catalogue.served_default(name, exc)
+                if served is None or served.version == chosen.version:
                     raise
                 file.file.seek(0)
-                return await pipeline.run(file.file, newer, options)
+                return await pipeline.run(file.file, served, options)
     except TimeoutError as exc:
         raise Problem(
             504,

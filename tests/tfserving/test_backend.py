@@ -24,6 +24,7 @@ from service.backends.base import (
     BackendUnavailable,
     ModelNotServed,
     SignatureMismatch,
+    VersionNotLoaded,
     VersionNotServed,
 )
 from service.backends.tensor_proto import decode, encode_uint8
@@ -237,8 +238,9 @@ def test_old_version_is_404_new_missing_model_503(repository_copy) -> None:
             server.set_state("micro-cnn", 2, LOADING)
             b._verified.clear()
             b._ready_cache.clear()
-            with pytest.raises(ModelNotServed, match="not loaded in TF Serving yet"):
+            with pytest.raises(VersionNotLoaded, match="not loaded in TF Serving yet") as new:
                 await b.predict(v2, crops(1))
+            assert new.value.status == 503 and new.value.available == []
             assert not await b.ready([v2])
 
         run(backend, [v2], body)

@@ -204,3 +204,24 @@ def test_a_rollout_the_catalogue_has_not_scanned_yet_is_answered_by_the_new_vers
         # An explicit old version is still the 404 it was.
         body = assert_problem(post_crop(client, image, version=1), 404, retry_after=False)
         assert body["title"] == "Model version not served"
+
+
+def test_a_version_tf_serving_has_not_loaded_yet_is_answered_by_the_one_it_serves(
+    make_gateway, repository_copy, image: bytes
+) -> None:
+    # The catalogue already lists version 2 while TF Serving still serves only 1 (loading 2):
+    # a request for the default version gets version 1, not a 503.
+    root = repository_copy()
+    with FakeTFServing(root) as server:  # loaded version 1 only
+        shutil.copytree(root / "micro-cnn" / "1", root / "micro-cnn" / "2")
+        edit_card(root / "micro-cnn" / "2", version=2)
+        client = make_gateway(
+            model_repository=root, tfserving_grpc=server.target, catalogue_refresh_s=0, **TFS
+        )
+        assert client.get("/v1/models/micro-cnn").json()["versions"] == [1, 2]
+        answer = post_crop(client, image)
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["model"]["version"] == 1
+        # Asking for version 2 explicitly is still the 503 + Retry-After it was.
+        body = assert_problem(post_crop(client, image, version=2), 503, retry_after=True)
+        assert "not loaded in TF Serving yet" in body["detail"]
