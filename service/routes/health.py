@@ -6,6 +6,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from model_artifact import ModelVersion
+from service.backends.base import Backend
 from service.dependencies import BackendDep, CatalogueDep, SettingsDep
 from service.errors import Problem
 from service.responses import READY_ERRORS
@@ -26,13 +28,19 @@ async def readyz(
     backend: BackendDep,
     settings: SettingsDep,
 ) -> Health:
-    """The backend is reachable and both tasks' default models are loaded."""
+    """The backend is reachable and serves a version of both tasks' default models.
+
+    Any catalogued version counts, newest first: during a rollout the catalogue may list a
+    version the backend is still loading, and requests are answered by the one it serves."""
     names = [settings.default_micro_model, settings.default_masked_model]
     try:
-        defaults = [catalogue.get(n) for n in names]
+        versions = [[catalogue.get(n, v) for v in reversed(catalogue.versions(n))] for n in names]
+        for n, found in zip(names, versions, strict=True):
+            if not found:
+                catalogue.get(n)  # raises the 404 Problem for a model that is not there
     except Problem as exc:
         raise Problem(503, f"default model missing: {exc.detail}", title="Not ready") from exc
-    if not await backend.ready(defaults):
+    if not all([await _any_ready(backend, found) for found in versions]):
         raise Problem(
             503,
             f"backend {backend.name!r} is not serving {names}",
@@ -47,3 +55,10 @@ async def metrics(request: Request) -> Response:
     """Prometheus text exposition format."""
     registry = request.app.state.metrics.registry
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+
+async def _any_ready(backend: Backend, versions: list[ModelVersion]) -> bool:
+    for version in versions:
+        if await backend.ready([version]):
+            return True
+    return False

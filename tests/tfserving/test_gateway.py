@@ -219,6 +219,7 @@ def test_a_version_tf_serving_has_not_loaded_yet_is_answered_by_the_one_it_serve
             model_repository=root, tfserving_grpc=server.target, catalogue_refresh_s=0, **TFS
         )
         assert client.get("/v1/models/micro-cnn").json()["versions"] == [1, 2]
+        assert ready(client)  # it can answer: the rollout does not take it out of service
         answer = post_crop(client, image)
         assert answer.status_code == 200, answer.text
         assert answer.json()["model"]["version"] == 1

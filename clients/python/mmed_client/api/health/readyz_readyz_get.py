@@ -52,7 +52,10 @@ def sync_detailed(
 ) -> Response[Health | Problem]:
     """Readyz
 
-     The backend is reachable and both tasks' default models are loaded.
+     The backend is reachable and serves a version of both tasks' default models.
+
+    Any catalogued version counts, newest first: during a rollout the catalogue may list a
+    version the backend is still loading, and requests are answered by the one it serves.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -77,7 +80,10 @@ def sync(
 ) -> Health | Problem | None:
     """Readyz
 
-     The backend is reachable and both tasks' default models are loaded.
+     The backend is reachable and serves a version of both tasks' default models.
+
+    Any catalogued version counts, newest first: during a rollout the catalogue may list a
+    version the backend is still loading, and requests are answered by the one it serves.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -98,7 +104,10 @@ async def asyncio_detailed(
 ) -> Response[Health | Problem]:
     """Readyz
 
-     The backend is reachable and both tasks' default models are loaded.
+     The backend is reachable and serves a version of both tasks' default models.
+
+    Any catalogued version counts, newest first: during a rollout the catalogue may list a
+    version the backend is still loading, and requests are answered by the one it serves.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -121,7 +130,10 @@ async def asyncio(
 ) -> Health | Problem | None:
     """Readyz
 
-     The backend is reachable and both tasks' default models are loaded.
+     The backend is reachable and serves a version of both tasks' default models.
+
+    Any catalogued version counts, newest first: during a rollout the catalogue may list a
+    version the backend is still loading, and requests are answered by the one it serves.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
