@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, File, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 
 from service.auth import require_api_key
 from service.backends.base import VersionNotLoaded, VersionNotServed
 from service.dependencies import CatalogueDep, PipelineDep, SettingsDep
+from service.disconnect import unless_disconnected
 from service.errors import Problem
 from service.pipeline import PredictOptions
 from service.responses import PREDICT_ERRORS
@@ -25,6 +26,7 @@ router = APIRouter(prefix="/v1", tags=["predict"], dependencies=[Depends(require
     summary="Label the face in every sampled frame of an image or video",
 )
 async def predict(
+    request: Request,
     settings: SettingsDep,
     catalogue: CatalogueDep,
     pipeline: PipelineDep,
@@ -69,18 +71,22 @@ async def predict(
         detect_faces=detect_faces,
         max_frames=max_frames or settings.max_frames,
     )
+
+    async def answer() -> PredictResponse:
+        try:
+            return await pipeline.run(file.file, chosen, options)
+        except (VersionNotServed, VersionNotLoaded) as exc:
+            # A rollout, seen by the catalogue and the backend at different times: with no
+            # version asked for, answer with the version the backend serves.
+            served = None if version is not None else catalogue.served_default(name, exc)
+            if served is None or served.version == chosen.version:
+                raise
+            file.file.seek(0)
+            return await pipeline.run(file.file, served, options)
+
     try:
         async with asyncio.timeout(settings.request_timeout_s):
-            try:
-                return await pipeline.run(file.file, chosen, options)
-            except (VersionNotServed, VersionNotLoaded) as exc:
-                # A rollout, seen by the catalogue and the backend at different times: with no
-                # version asked for, answer with the version the backend serves.
-                served = None if version is not None else catalogue.served_default(name, exc)
-                if served is None or served.version == chosen.version:
-                    raise
-                file.file.seek(0)
-                return await pipeline.run(file.file, served, options)
+            return await unless_disconnected(request, answer())
     except TimeoutError as exc:
         raise Problem(
             504,
