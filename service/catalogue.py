@@ -60,6 +60,11 @@ class Catalogue:
         self.refresh()
         return [v[max(v)] for _, v in sorted(self._versions.items())]
 
+    def newest_first(self, name: str) -> list[ModelVersion]:
+        """Every version of ``name``, the default (highest) first; 404 Problem if absent."""
+        self.get(name)
+        return [v for _, v in sorted(self._versions[name].items(), reverse=True)]
+
     def served_default(self, name: str, error: BackendError) -> ModelVersion | None:
         """The version of ``name`` to answer a default-version request with when the backend
         refused the default (``error``) during a rollout, or None.

@@ -39,12 +39,9 @@ async def unless_disconnected(request: Request, work: Awaitable[T], poll_s: floa
             if done:
                 return task.result()
             if await request.is_disconnected():
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
                 raise ClientDisconnected()
     finally:
-        if not task.done():  # this coroutine was cancelled (timeout, shutdown): so is the work
+        if not task.done():  # the client left, or this coroutine was cancelled (timeout, shutdown)
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await task
+                await task  # the work has stopped (the pipeline waits for its running step)

@@ -104,11 +104,6 @@ FULL_SEARCH = ScoreModel(log_neighbours=2.499, level_weight=0.630, bias=-8.735)
 WINDOW_SEARCH = ScoreModel(log_neighbours=2.745, level_weight=0.415, bias=-7.019)
 
 
-def face_score(neighbours: int, level_weight: float, model: ScoreModel = FULL_SEARCH) -> float:
-    """Confidence in [0, 1] of a grouped Haar detection (see the fitted constants above)."""
-    return model(neighbours, level_weight)
-
-
 class FaceDetector:
     """Largest-frontal-face detector, safe to share between worker threads.
 
@@ -222,7 +217,7 @@ class FaceDetector:
         # neighbour counts that detectMultiScale3 drops.
         raw, _levels, weights = self._cascade().detectMultiScale3(
             image,
-            scaleFactor=scale_factor or self.scale_factor,
+            scaleFactor=self.scale_factor if scale_factor is None else scale_factor,
             minNeighbors=0,
             minSize=(min_side, min_side),
             maxSize=(max_side, max_side) if max_side else (0, 0),

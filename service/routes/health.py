@@ -34,10 +34,7 @@ async def readyz(
     version the backend is still loading, and requests are answered by the one it serves."""
     names = [settings.default_micro_model, settings.default_masked_model]
     try:
-        versions = [[catalogue.get(n, v) for v in reversed(catalogue.versions(n))] for n in names]
-        for n, found in zip(names, versions, strict=True):
-            if not found:
-                catalogue.get(n)  # raises the 404 Problem for a model that is not there
+        versions = [catalogue.newest_first(n) for n in names]
     except Problem as exc:
         raise Problem(503, f"default model missing: {exc.detail}", title="Not ready") from exc
     if not all([await _any_ready(backend, found) for found in versions]):

@@ -12,7 +12,7 @@ from media_helpers import ASTRONAUT_FACE, CKPLUS, FACE_SIDE, face_position
 from PIL import Image
 
 from model_artifact.regions import UPPER_FRACTION
-from service.faces import DEFAULT_MARGIN, FaceBox, FaceDetector, crop_face, face_score
+from service.faces import DEFAULT_MARGIN, FULL_SEARCH, FaceBox, FaceDetector, crop_face
 from service.media import MediaLimits, open_media
 
 
@@ -94,10 +94,10 @@ def test_rejects_non_grey_input(detector, astronaut_grey) -> None:
 
 
 def test_score_is_a_monotonic_probability() -> None:
-    assert 0.0 < face_score(1, -5.0) < face_score(1, 5.0) < face_score(50, 5.0) < 1.0
+    assert 0.0 < FULL_SEARCH(1, -5.0) < FULL_SEARCH(1, 5.0) < FULL_SEARCH(50, 5.0) < 1.0
     # The astronaut's face and the false positive beside it in a 640x480 frame.
-    assert face_score(7, 1.32) < 0.1 and face_score(51, 4.86) > 0.9
-    assert 0.0 <= face_score(10**6, 1e6) <= 1.0 and 0.0 <= face_score(0, -1e6) <= 1.0
+    assert FULL_SEARCH(7, 1.32) < 0.1 and FULL_SEARCH(51, 4.86) > 0.9
+    assert 0.0 <= FULL_SEARCH(10**6, 1e6) <= 1.0 and 0.0 <= FULL_SEARCH(0, -1e6) <= 1.0
 
 
 def test_detect_prefers_confident_faces_then_falls_back_to_the_best(astronaut_grey) -> None:
