@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -71,3 +71,25 @@ def tiny_repository(tmp_path_factory, make_image_folder) -> Path:
         result = run(config)
         export_model(result.model, root, result.card())
     return root
+
+
+@pytest.fixture
+def make_client(tiny_repository: Path) -> Iterator[Callable[..., object]]:
+    """Factory for started in-process gateways (TestClient); settings overrides as keyword
+    arguments, ``model_repository`` defaulting to ``tiny_repository``. Stopped afterwards."""
+    from fastapi.testclient import TestClient
+
+    from service.app import create_app
+    from service.settings import Settings
+
+    clients: list[TestClient] = []
+
+    def make(**overrides: object) -> TestClient:
+        overrides.setdefault("model_repository", tiny_repository)
+        client = TestClient(create_app(Settings(**overrides)), raise_server_exceptions=False)
+        clients.append(client.__enter__())
+        return client
+
+    yield make
+    for client in clients:
+        client.__exit__(None, None, None)

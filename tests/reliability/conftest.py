@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 from live_server import API_KEY, MAX_UPLOAD_MB, LiveServer, start_server
-
-from service.app import create_app
-from service.settings import Settings
 
 
 @pytest.fixture(scope="session")
@@ -26,19 +22,3 @@ def live(tiny_repository: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
     )
     yield server
     server.stop()
-
-
-@pytest.fixture
-def make_client(tiny_repository: Path) -> Iterator[Callable[..., TestClient]]:
-    """Factory for started in-process gateways; settings overrides as keyword arguments."""
-    clients: list[TestClient] = []
-
-    def make(**overrides: object) -> TestClient:
-        app = create_app(Settings(model_repository=tiny_repository, **overrides))
-        client = TestClient(app, raise_server_exceptions=False)
-        clients.append(client.__enter__())
-        return client
-
-    yield make
-    for client in clients:
-        client.__exit__(None, None, None)

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import cv2
 import numpy as np
@@ -12,9 +11,6 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 from skimage import data
-
-from service.app import create_app
-from service.settings import Settings
 
 
 @pytest.fixture(scope="session")
@@ -36,23 +32,6 @@ def no_face_png() -> bytes:
     buf = io.BytesIO()
     Image.fromarray(data.coffee()).save(buf, format="PNG")
     return buf.getvalue()
-
-
-@pytest.fixture
-def make_client(tiny_repository: Path) -> Iterator[Callable[..., TestClient]]:
-    """Factory for started TestClients; settings overrides as keyword arguments."""
-    clients: list[TestClient] = []
-
-    def make(**overrides: object) -> TestClient:
-        settings = Settings(model_repository=tiny_repository, **overrides)
-        client = TestClient(create_app(settings), raise_server_exceptions=False)
-        client.__enter__()
-        clients.append(client)
-        return client
-
-    yield make
-    for client in clients:
-        client.__exit__(None, None, None)
 
 
 @pytest.fixture

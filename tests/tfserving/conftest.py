@@ -15,8 +15,6 @@ from fastapi.testclient import TestClient
 from model_artifact import ModelRepository
 from model_artifact.repository import CARD_PATH
 from model_artifact.serving_config import BatchingParameters, write_serving_configs
-from service.app import create_app
-from service.settings import Settings
 
 
 @pytest.fixture
@@ -64,18 +62,6 @@ def repository_copy(tiny_repository: Path, tmp_path: Path) -> Callable[..., Path
 
 
 @pytest.fixture
-def make_gateway(tiny_repository: Path) -> Iterator[Callable[..., TestClient]]:
-    """Factory for started gateways (TestClient); settings overrides as keyword arguments,
-    ``model_repository`` defaulting to ``tiny_repository``."""
-    clients: list[TestClient] = []
-
-    def make(**overrides: object) -> TestClient:
-        overrides.setdefault("model_repository", tiny_repository)
-        client = TestClient(create_app(Settings(**overrides)), raise_server_exceptions=False)
-        client.__enter__()
-        clients.append(client)
-        return client
-
-    yield make
-    for client in clients:
-        client.__exit__(None, None, None)
+def make_gateway(make_client: Callable[..., TestClient]) -> Callable[..., TestClient]:
+    """Factory for started gateways (TestClient): the suite-wide ``make_client``."""
+    return make_client
