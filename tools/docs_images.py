@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -62,7 +63,6 @@ def main(argv: list[str] | None = None) -> int:
     parts: list[str] = []
     with local_server(args.repository, log=media / "uvicorn.log") as server:
         env = {**os.environ, "MMED_SERVER": server.url, "PYTHONPATH": str(ROOT)}
-        env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
         answer = httpx.post(
             f"{server.url}/v1/predict",
             params={"task": "micro"},
@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         lines = []
         for command in commands:
             shell = command.replace(shown_plot, str(plot)).replace("mmed ", "mmed_cli ", 1)
-            shell = f"{sys.executable} -m {shell}"
+            shell = f"{shlex.quote(sys.executable)} -m {shell}"
             done = subprocess.run(
                 shell, shell=True, cwd=media, env=env, capture_output=True, text=True, check=False
             )  # fmt: skip
