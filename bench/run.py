@@ -186,13 +186,13 @@ def floors(repo: Path, plan: plans.Plan) -> dict[str, Any]:
             name, _, data = clip_bytes(seconds, resolution)
             repeats = plans.repeats_for(plan, seconds)
             entry = out.setdefault(name, {})
-            if "decode" not in entry or (interval == 0 and "grey_swscale" not in entry):
-                entry.update(measure.decode_floors(data, repeats, dense=interval == 0))
+            if interval == 0 and "grey_swscale" not in entry:
+                entry.update(measure.grey_floors(data, repeats))
             naive = (seconds, resolution) in plan.naive_detect and (interval > 0 or seconds <= 5)
             entry[f"detect@{interval:g}"] = measure.detect_floor(
                 data, interval, model, run_model, naive=naive, repeats=min(repeats, 3)
             )
-            log(f"floors {name}@{interval:g}: decode {entry['decode']['median']:.3f} s")
+            log(f"floors {name}@{interval:g} done")
     return out
 
 
