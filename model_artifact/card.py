@@ -16,11 +16,20 @@ TASK_CLASSES: dict[str, tuple[str, ...]] = {
     "micro": ("anger", "contempt", "disgust", "happiness", "sadness"),
     "masked": ("happy_but_angry", "happy_but_sad"),
 }
-# Model names double as directory names and URL path segments: keep them boring.
-NAME_RE = re.compile(r"^(micro|masked)-[a-z0-9]+(-[a-z0-9]+)?$")
+# Model names double as directory names and URL path segments: keep them boring. The one rule
+# for every side (cards, the repository scan, the HTTP parameters): ``<task>-<arch>[-<variant>]``,
+# at most NAME_MAX_LENGTH characters.
+NAME_PATTERN = r"^(micro|masked)-[a-z0-9]+(-[a-z0-9]+)?$"
+NAME_MAX_LENGTH = 64
+NAME_RE = re.compile(NAME_PATTERN)
 SIGNATURE = "serving_default"
 INPUT_KEY = "image"
 OUTPUT_KEY = "probabilities"
+
+
+def is_model_name(name: str) -> bool:
+    """``name`` follows the model-name rule (pattern and length)."""
+    return len(name) <= NAME_MAX_LENGTH and NAME_RE.match(name) is not None
 
 
 def model_name(task: str, arch: str, variant: str | None = None) -> str:
@@ -80,7 +89,7 @@ class ModelCard(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> ModelCard:
-        if not NAME_RE.match(self.name):
+        if not is_model_name(self.name):
             raise ValueError(f"model name {self.name!r} does not match <task>-<arch>[-<variant>]")
         if self.name != model_name(self.task, self.arch, self.variant):
             raise ValueError(f"model name {self.name!r} disagrees with task/arch/variant")

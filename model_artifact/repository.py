@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from model_artifact.card import NAME_RE, ModelCard
+from model_artifact.card import ModelCard, is_model_name
 
 CARD_PATH = Path("assets.extra") / "mmed.json"
 WARMUP_PATH = Path("assets.extra") / "tf_serving_warmup_requests"
@@ -40,12 +40,12 @@ class ModelRepository:
     def model_names(self) -> list[str]:
         if not self.root.is_dir():
             return []
-        return sorted(p.name for p in self.root.iterdir() if p.is_dir() and NAME_RE.match(p.name))
+        return sorted(p.name for p in self.root.iterdir() if p.is_dir() and is_model_name(p.name))
 
     def versions(self, name: str) -> list[int]:
         """Integer version directories of ``name`` that hold a SavedModel, ascending."""
         base = self.root / name
-        if not NAME_RE.match(name) or not base.is_dir():
+        if not is_model_name(name) or not base.is_dir():
             return []
         return sorted(
             int(p.name)

@@ -13,7 +13,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from service.backends.base import Backend
-from service.catalogue import Catalogue
+from service.catalogue import Catalogue, CatalogueError
 from service.errors import install_error_handlers
 from service.faces import FaceDetector
 from service.limits import ConcurrencyLimitMiddleware, UploadLimitMiddleware
@@ -22,6 +22,7 @@ from service.metrics import Metrics
 from service.observability import RequestContextMiddleware, configure_logging
 from service.openapi import install_openapi
 from service.pipeline import Pipeline
+from service.resolver import Resolver
 from service.routes import health, models, predict
 from service.settings import Settings, settings_from_env
 
@@ -37,7 +38,7 @@ def make_backend(settings: Settings, metrics: Metrics) -> Backend:
         return TFServingBackend(settings, metrics)
     from service.backends.embedded import EmbeddedBackend
 
-    return EmbeddedBackend()
+    return EmbeddedBackend(settings, metrics)
 
 
 def use_private_tmpdir() -> Path:
@@ -57,7 +58,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     for name in (settings.default_micro_model, settings.default_masked_model):
         try:
             defaults.append(app.state.catalogue.get(name))
-        except Exception as exc:  # a missing default leaves the app alive but not ready
+        except CatalogueError as exc:  # a missing default leaves the app alive but not ready
             log.error("default model %s is not in the repository: %s", name, exc)
     await backend.start(defaults)
     log.info("ready: backend=%s models=%s", backend.name, [m.name for m in defaults])
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.catalogue = Catalogue(settings.model_repository, settings.catalogue_refresh_s)
+    app.state.resolver = Resolver(app.state.catalogue, settings)
     app.state.backend = backend or make_backend(settings, metrics)
     app.state.pipeline = Pipeline(
         app.state.backend,

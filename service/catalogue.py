@@ -1,19 +1,37 @@
-"""The model catalogue: what ``model_repository/`` holds, and which model answers a request."""
+"""The model catalogue: what ``model_repository/`` holds, rescanned as it changes.
+
+It knows cards and versions, nothing of HTTP or of rollouts: lookups that fail raise the domain
+errors below (``service.errors`` maps them to problem+json; ``service.resolver`` decides which
+version answers a request).
+"""
 
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 from pathlib import Path
 
 from model_artifact import ModelRepository, ModelVersion
-from service.backends.base import BackendError, VersionNotLoaded, VersionNotServed
-from service.errors import Problem
+from model_artifact.card import is_model_name
 
 log = logging.getLogger("mmed.catalogue")
-MODEL_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+
+
+class CatalogueError(LookupError):
+    """A model lookup that cannot be answered; ``str(exc)`` says why, for a client."""
+
+
+class InvalidModelName(CatalogueError):
+    """The name breaks the model-name rule (``model_artifact.card.is_model_name``)."""
+
+
+class UnknownModel(CatalogueError):
+    """No model of that name in the repository."""
+
+
+class UnknownVersion(CatalogueError):
+    """The model exists, but not at that version."""
 
 
 class Catalogue:
@@ -61,41 +79,22 @@ class Catalogue:
         return [v[max(v)] for _, v in sorted(self._versions.items())]
 
     def newest_first(self, name: str) -> list[ModelVersion]:
-        """Every version of ``name``, the default (highest) first; 404 Problem if absent."""
+        """Every version of ``name``, the default (highest) first; ``CatalogueError`` if absent."""
         self.get(name)
         return [v for _, v in sorted(self._versions[name].items(), reverse=True)]
 
-    def served_default(self, name: str, error: BackendError) -> ModelVersion | None:
-        """The version of ``name`` to answer a default-version request with when the backend
-        refused the default (``error``) during a rollout, or None.
-
-        ``VersionNotServed``: the backend already serves a newer version than the catalogue
-        has scanned: rescan now and take the new highest. ``VersionNotLoaded``: the catalogue
-        lists a version the backend has not loaded yet: take the highest one it serves.
-        """
-        if isinstance(error, VersionNotServed):
-            self.refresh(force=True)
-            versions = self._versions.get(name)
-            return versions[max(versions)] if versions else None
-        if isinstance(error, VersionNotLoaded):
-            versions = self._versions.get(name, {})
-            served = [v for v in error.available if v in versions]
-            return versions[max(served)] if served else None
-        return None
-
     def get(self, name: str, version: int | None = None) -> ModelVersion:
-        """The card of ``name`` (highest version unless ``version``); 404 Problem if absent."""
-        if not MODEL_NAME.match(name):
-            raise Problem(400, f"invalid model name {name!r}", title="Bad parameter")
+        """The card of ``name`` (highest version unless ``version``); ``CatalogueError`` if
+        the name is invalid or absent, or the version is."""
+        if not is_model_name(name):
+            raise InvalidModelName(f"invalid model name {name!r}")
         self.refresh()
         versions = self._versions.get(name)
         if not versions:
-            raise Problem(404, f"unknown model {name!r}; see GET /v1/models", title="Unknown model")
+            raise UnknownModel(f"unknown model {name!r}; see GET /v1/models")
         chosen = max(versions) if version is None else version
         if chosen not in versions:
-            raise Problem(
-                404,
-                f"model {name!r} has no version {version}; versions: {sorted(versions)}",
-                title="Unknown model version",
+            raise UnknownVersion(
+                f"model {name!r} has no version {version}; versions: {sorted(versions)}"
             )
         return versions[chosen]

@@ -11,10 +11,21 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.backends.base import BackendError
+from service.catalogue import CatalogueError, InvalidModelName, UnknownModel, UnknownVersion
 from service.media import MediaError
+from service.resolver import TaskMismatch
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("mmed.errors")
+
+# Domain errors of the model lookup → (status, title).
+LOOKUP_PROBLEMS: dict[type[Exception], tuple[int, str]] = {
+    InvalidModelName: (400, "Bad parameter"),
+    TaskMismatch: (400, "Bad parameter"),
+    UnknownModel: (404, "Unknown model"),
+    UnknownVersion: (404, "Unknown model version"),
+    CatalogueError: (404, "Unknown model"),
+}
 
 
 class Problem(Exception):
@@ -35,17 +46,27 @@ class Problem(Exception):
         self.headers = headers or {}
 
 
-def problem_response(
-    status: int, detail: str, title: str | None = None, headers: dict[str, str] | None = None
-) -> JSONResponse:
+def problem_body(status: int, detail: str, title: str | None = None) -> dict[str, str | int]:
+    """The RFC 9457 body (``schemas.Problem``): the one place its fields are spelt."""
     title = title or HTTPStatus(status).phrase
-    body = {
+    return {
         "type": f"https://mmed.dev/problems/{title.lower().replace(' ', '-')}",
         "title": title,
         "status": status,
         "detail": detail,
     }
+
+
+def problem_response(
+    status: int, detail: str, title: str | None = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    body = problem_body(status, detail, title)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def lookup_status(exc: Exception) -> tuple[int, str]:
+    """Status and title of a failed model lookup (``CatalogueError``, ``TaskMismatch``)."""
+    return next(LOOKUP_PROBLEMS[k] for k in type(exc).__mro__ if k in LOOKUP_PROBLEMS)
 
 
 def retry_after(request: Request) -> dict[str, str]:
@@ -58,6 +79,12 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(_: Request, exc: Problem) -> JSONResponse:
         return problem_response(exc.status, exc.detail, exc.title, exc.headers)
+
+    @app.exception_handler(CatalogueError)
+    @app.exception_handler(TaskMismatch)
+    async def _lookup(_: Request, exc: Exception) -> JSONResponse:
+        status, title = lookup_status(exc)
+        return problem_response(status, str(exc), title)
 
     @app.exception_handler(MediaError)
     async def _media(_: Request, exc: MediaError) -> JSONResponse:

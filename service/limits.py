@@ -10,7 +10,7 @@ import json
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.errors import PROBLEM_JSON
+from service.errors import PROBLEM_JSON, problem_body
 from service.metrics import Metrics
 
 LIMITED_PATHS = ("/v1/predict",)
@@ -19,14 +19,7 @@ LIMITED_PATHS = ("/v1/predict",)
 async def send_problem(
     send: Send, status: int, title: str, detail: str, headers: dict[str, str] | None = None
 ) -> None:
-    body = json.dumps(
-        {
-            "type": f"https://mmed.dev/problems/{title.lower().replace(' ', '-')}",
-            "title": title,
-            "status": status,
-            "detail": detail,
-        }
-    ).encode()
+    body = json.dumps(problem_body(status, detail, title)).encode()
     raw = [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode())]
     raw += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
     await send({"type": "http.response.start", "status": status, "headers": raw})

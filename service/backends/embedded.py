@@ -14,6 +14,8 @@ from model_artifact import ModelVersion
 from model_artifact.card import INPUT_KEY, OUTPUT_KEY, SIGNATURE
 from service.backends.base import Backend, BackendError, ModelNotServed
 from service.backends.batching import MicroBatcher
+from service.metrics import Metrics
+from service.settings import Settings
 
 log = logging.getLogger("mmed.backend.embedded")
 
@@ -24,15 +26,25 @@ class EmbeddedBackend(Backend):
     Models given to ``start`` are loaded and warmed up eagerly (readiness waits for them);
     any other catalogued version is loaded on first use. Concurrent requests for one model
     version are micro-batched (``MicroBatcher``: merged while a call is running, up to
-    ``max_batch`` rows; ``max_batch=0`` turns it off).
+    ``max_batch`` rows, ``MMED_EMBEDDED_MAX_BATCH``; 0 turns it off). Every failure counts in
+    ``mmed_backend_errors{backend="embedded", code=...}``: ``LOAD_FAILED`` for a model that
+    cannot be loaded, else the TensorFlow error's canonical code (``INVALID_ARGUMENT``, ...).
     """
 
     name = "embedded"
 
-    def __init__(self, max_batch: int = 64) -> None:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        metrics: Metrics | None = None,
+        *,
+        max_batch: int | None = None,
+    ) -> None:
+        settings = settings or Settings()
         self._fns: dict[tuple[str, int], Any] = {}
         self._lock = threading.Lock()
-        self.max_batch = max_batch
+        self.max_batch = settings.embedded_max_batch if max_batch is None else max_batch
+        self.metrics = metrics or Metrics()
         self._batchers: dict[tuple[str, int], MicroBatcher] = {}
 
     async def start(self, models: list[ModelVersion]) -> None:
@@ -51,6 +63,7 @@ class EmbeddedBackend(Backend):
                 loaded = tf.saved_model.load(str(model.path))
                 fn = loaded.signatures[SIGNATURE]
             except (OSError, KeyError, ValueError, tf.errors.OpError) as exc:
+                self._count("LOAD_FAILED")
                 raise ModelNotServed(f"cannot load {model.name}/{model.version}: {exc}") from exc
             spec = model.card.input
             fn(**{INPUT_KEY: tf.zeros([1, spec.height, spec.width, 1], tf.uint8)})  # warm-up
@@ -71,6 +84,7 @@ class EmbeddedBackend(Backend):
         try:
             out = fn(**{INPUT_KEY: tf.constant(batch, dtype=tf.uint8)})[OUTPUT_KEY]
         except (tf.errors.OpError, ValueError, TypeError) as exc:
+            self._count(error_code(exc))
             raise BackendError(f"{model.name}/{model.version} failed: {exc}") from exc
         return np.asarray(out, dtype=np.float32)
 
@@ -93,3 +107,17 @@ class EmbeddedBackend(Backend):
 
     def loaded(self) -> set[tuple[str, int]]:
         return set(self._fns)
+
+    def _count(self, code: str) -> None:
+        self.metrics.backend_errors.labels(self.name, code).inc()
+
+
+def error_code(exc: Exception) -> str:
+    """The canonical (gRPC) code name of a TensorFlow error, as TF Serving would report it;
+    ``INVALID_ARGUMENT`` for the ValueError/TypeError of a batch the signature rejects."""
+    import grpc
+
+    code = getattr(exc, "error_code", None)
+    if code is None:
+        return "INVALID_ARGUMENT"
+    return next((c.name for c in grpc.StatusCode if c.value[0] == code), "UNKNOWN")

@@ -8,6 +8,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from model_artifact import ModelVersion
 from service.backends.base import Backend
+from service.catalogue import CatalogueError
 from service.dependencies import BackendDep, CatalogueDep, SettingsDep
 from service.errors import Problem
 from service.responses import READY_ERRORS
@@ -35,8 +36,8 @@ async def readyz(
     names = [settings.default_micro_model, settings.default_masked_model]
     try:
         versions = [catalogue.newest_first(n) for n in names]
-    except Problem as exc:
-        raise Problem(503, f"default model missing: {exc.detail}", title="Not ready") from exc
+    except CatalogueError as exc:
+        raise Problem(503, f"default model missing: {exc}", title="Not ready") from exc
     if not all([await _any_ready(backend, found) for found in versions]):
         raise Problem(
             503,

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path
 
 from model_artifact import ModelVersion
+from model_artifact.card import NAME_MAX_LENGTH, NAME_PATTERN
 from service.auth import require_api_key
 from service.backends.base import Backend
 from service.catalogue import Catalogue
@@ -44,7 +45,7 @@ async def list_models(
 
 @router.get("/models/{name}", response_model=ModelInfo, responses=MODEL_ERRORS)
 async def get_model(
-    name: Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")],
+    name: Annotated[str, Path(pattern=NAME_PATTERN, max_length=NAME_MAX_LENGTH)],
     catalogue: CatalogueDep,
     backend: BackendDep,
     settings: SettingsDep,
