@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 
 from tools.local_server import local_server
+from tools.procfs import status_bytes
 
 
 @dataclass
@@ -32,17 +33,11 @@ class Gateway:
             raise RuntimeError(f"predict {filename} {params}: {r.status_code} {r.text[:300]}")
         return r.json()
 
-    def _status(self, field: str) -> int:
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) * 1024
-        raise KeyError(field)
-
     def rss(self) -> int:
-        return self._status("VmRSS")
+        return status_bytes("VmRSS", self.pid)
 
     def peak(self) -> int:
-        return self._status("VmHWM")
+        return status_bytes("VmHWM", self.pid)
 
     def reset_peak(self) -> bool:
         try:

@@ -6,16 +6,14 @@ import contextlib
 import os
 import resource
 import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 import psutil
 
-from loadtest.hosts import free_port
+from tools.local_server import free_port, spawn, stop_process, wait_ready
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -32,7 +30,7 @@ class GatewayProcess:
     log_path: Path
     env: dict[str, str] = field(default_factory=dict)
     port: int = 0
-    proc: subprocess.Popen | None = None
+    proc: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
@@ -55,46 +53,20 @@ class GatewayProcess:
             **self.env,
         }
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with self.log_path.open("wb") as log:
-            self.proc = subprocess.Popen(
-                [
-                    *(sys.executable, "-m", "uvicorn", "service.app:app"),
-                    *("--host", "127.0.0.1", "--port", str(self.port)),
-                    *("--timeout-graceful-shutdown", "10"),
-                ],
-                cwd=REPO_ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-            )
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise GatewayError(
-                    f"gateway exited with {self.proc.returncode}:\n{self.log_tail()}"
-                )
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=5).status_code == 200:
-                    return self.url
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        self.stop()
-        raise GatewayError(f"gateway not ready after {timeout_s:.0f} s:\n{self.log_tail()}")
+        self.proc = spawn(self.port, env, self.log_path, ["--timeout-graceful-shutdown", "10"])
+        try:
+            wait_ready(self.proc, self.url, self.log_path, timeout_s)
+        except RuntimeError as exc:
+            self.stop()
+            raise GatewayError(str(exc)) from exc
+        return self.url
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
     def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
+        if self.proc is not None:
+            stop_process(self.proc, grace_s=30)
 
     def log_tail(self, lines: int = 30) -> str:
         try:

@@ -28,7 +28,7 @@ def require_loopback(url: str | None) -> str:
         addresses = {host}
     for address in addresses:
         try:
-            loopback = ipaddress.ip_address(address.split("%")[0]).is_loopback
+            loopback = ipaddress.ip_address(str(address).split("%")[0]).is_loopback
         except ValueError:
             loopback = False
         if not loopback:
@@ -37,10 +37,3 @@ def require_loopback(url: str | None) -> str:
                 "(127.0.0.0/8, ::1, localhost) are allowed"
             )
     return url.rstrip("/")
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port that was free on ``host`` a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]

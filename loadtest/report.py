@@ -20,6 +20,7 @@ from loadtest.capacity import CapacityResult
 from loadtest.gateway import REPO_ROOT, CpuShares
 from loadtest.locust_run import LocustResult, TaskStats
 from loadtest.overload import MIB, OverloadResult
+from tools.procfs import cpu_model
 
 BEGIN = "<!-- loadtest:begin -->"
 END = "<!-- loadtest:end -->"
@@ -72,7 +73,7 @@ class RunInfo:
                 ).splitlines()
                 if line.strip()
             ],
-            cpu=_cpu_model(),
+            cpu=cpu_model(),
             cores=psutil.cpu_count() or 0,
             memory_gib=psutil.virtual_memory().total / 2**30,
             system=f"{platform.system()} {platform.release()}",
@@ -89,16 +90,6 @@ def _git(*args: str) -> str:
         ).stdout.rstrip()
     except (OSError, subprocess.CalledProcessError):
         return ""
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def _version(package: str) -> str:

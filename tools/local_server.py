@@ -1,8 +1,9 @@
 """Run the gateway (``uvicorn service.app:app``) in a subprocess on a free loopback port.
 
-Used by the CLI tests, the docs build, the benchmarks and the determinism test: a real server on
-a real socket, stopped (and killed if it will not stop) when the context ends, also when
-starting it failed.
+The one gateway launcher: the CLI tests, the docs build, the benchmarks, the determinism and
+live-server tests and the load test (``loadtest.gateway``) all start it here. A real server on a
+real socket, stopped (and killed if it will not stop) when the context ends, also when starting
+it failed.
 """
 
 from __future__ import annotations
@@ -36,13 +37,16 @@ class LocalServer:
         return self.process.pid
 
 
-def free_port() -> int:
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port that was free on ``host`` a moment ago."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        s.bind((host, 0))
+        port: int = s.getsockname()[1]
+        return port
 
 
-def _stop(proc: subprocess.Popen[bytes], grace_s: float = 20.0) -> None:
+def stop_process(proc: subprocess.Popen[bytes], grace_s: float = 20.0) -> None:
+    """SIGTERM, then SIGKILL after ``grace_s``; nothing if it has exited already."""
     if proc.poll() is None:
         proc.terminate()
         try:
@@ -60,7 +64,9 @@ def spawn(
     cmd = [sys.executable, "-m", "uvicorn", "service.app:app", "--host", "127.0.0.1"]
     cmd += ["--port", str(port), *(args or [])]
     with log.open("wb") as sink:
-        return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            cmd, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT
+        )
 
 
 def wait_ready(proc: subprocess.Popen[bytes], url: str, log: Path, timeout_s: float) -> None:
@@ -119,4 +125,4 @@ def local_server(
         wait_ready(proc, url, log, start_timeout_s)
         yield LocalServer(url, proc, log)
     finally:
-        _stop(proc)
+        stop_process(proc)

@@ -14,18 +14,11 @@ from pathlib import Path
 import pytest
 
 from tools.local_server import free_port, spawn, wait_ready
+from tools.procfs import status_bytes
 
 # The shared live gateway's API key: random per run, so finding it in a log means a leak.
 API_KEY = "mmed-" + secrets.token_urlsafe(24)
 MAX_UPLOAD_MB = 8
-
-
-def proc_status(pid: int, key: str) -> int:
-    """A ``/proc/<pid>/status`` memory field (VmRSS, VmHWM ...) in bytes."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(key + ":"):
-            return int(line.split()[1]) * 1024
-    raise KeyError(key)
 
 
 def open_files_under(pid: int, directory: Path) -> list[str]:
@@ -72,10 +65,10 @@ class LiveServer:
         return self.log_path.read_text(errors="replace")
 
     def rss(self) -> int:
-        return proc_status(self.pid, "VmRSS")
+        return status_bytes("VmRSS", self.pid)
 
     def peak_rss(self) -> int:
-        return proc_status(self.pid, "VmHWM")
+        return status_bytes("VmHWM", self.pid)
 
     def stop(self, timeout: float = 30) -> int:
         if self.process.poll() is None:

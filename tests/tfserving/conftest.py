@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import shutil
-import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from fake_server import FakeTFServing
 from fastapi.testclient import TestClient
+from tfs_helpers import edit_card
 
 from model_artifact import ModelRepository
-from model_artifact.repository import CARD_PATH
 from model_artifact.serving_config import BatchingParameters, write_serving_configs
+from tools.local_server import free_port
 
 
 @pytest.fixture
@@ -24,23 +23,10 @@ def fake_tfs(tiny_repository: Path) -> Iterator[FakeTFServing]:
         yield server
 
 
-@pytest.fixture
-def free_port() -> int:
+@pytest.fixture(name="free_port")
+def free_port_fixture() -> int:
     """A loopback port nothing listens on (until a test starts a server there)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def edit_card(version_dir: Path, **changes: object) -> None:
-    path = version_dir / CARD_PATH
-    card = json.loads(path.read_text())
-    for key, value in changes.items():
-        if isinstance(value, dict):
-            card[key].update(value)
-        else:
-            card[key] = value
-    path.write_text(json.dumps(card, indent=2))
+    return free_port()
 
 
 @pytest.fixture

@@ -12,9 +12,9 @@ import grpc
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import edit_card
 from fake_server import FakeTFServing, load_saved_model
 from tensorflow_serving.apis import get_model_status_pb2
+from tfs_helpers import edit_card
 
 from model_artifact import ModelRepository, ModelVersion
 from model_artifact.serving_config import BatchingParameters

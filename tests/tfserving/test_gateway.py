@@ -10,9 +10,9 @@ from typing import Any
 
 import grpc
 import pytest
-from conftest import edit_card
 from fake_server import FakeTFServing, wait_until
 from fastapi.testclient import TestClient
+from tfs_helpers import edit_card
 
 from service.backends.base import SignatureMismatch
 from tools.facevideo import face_image, face_video
