@@ -9,16 +9,19 @@ import json
 import os
 import sys
 import time
+from functools import partial
 from pathlib import Path
+from typing import Any
+
+from tools.procfs import status_bytes
 
 BATCHES = (1, 8, 31, 64)
 
 
-def _status(field: str) -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) * 1024
-    raise KeyError(field)
+def _call(fn: Any, batch: Any) -> Any:
+    from model_artifact.card import INPUT_KEY, OUTPUT_KEY
+
+    return fn(**{INPUT_KEY: batch})[OUTPUT_KEY].numpy()
 
 
 def measure(model_dir: Path, repeats: int) -> dict:
@@ -26,10 +29,10 @@ def measure(model_dir: Path, repeats: int) -> dict:
     import tensorflow as tf
 
     from bench.stats import repeat
-    from model_artifact.card import INPUT_KEY, OUTPUT_KEY, SIGNATURE
+    from model_artifact.card import SIGNATURE
     from model_artifact.repository import ModelRepository
 
-    rss_tf = _status("VmRSS")
+    rss_tf = status_bytes("VmRSS")
     t0 = time.perf_counter()
     loaded = tf.saved_model.load(str(model_dir))
     fn = loaded.signatures[SIGNATURE]
@@ -40,14 +43,14 @@ def measure(model_dir: Path, repeats: int) -> dict:
     latency = {}
     for n in BATCHES:
         batch = tf.constant(rng.integers(0, 256, (n, h, w, 1), dtype=np.uint8))
-        stats, out = repeat(lambda b=batch: fn(**{INPUT_KEY: b})[OUTPUT_KEY].numpy(), repeats, 2)
+        stats, out = repeat(partial(_call, fn, batch), repeats, 2)
         assert out.shape == (n, len(card.card.classes))
         latency[str(n)] = stats
     return {
         "input": [h, w],
         "load_s": load_s,
         "rss_after_tf_import": rss_tf,
-        "peak_rss": _status("VmHWM"),
+        "peak_rss": status_bytes("VmHWM"),
         "latency": latency,
     }
 

@@ -21,7 +21,7 @@ from service.media import Frame, MediaLimits, open_media
 
 def decode_all(data: bytes) -> int:
     """Decode every frame (no conversion); returns the frame count."""
-    with av.open(io.BytesIO(data)) as container:
+    with av.open(io.BytesIO(data), mode="r") as container:
         stream = container.streams.video[0]
         stream.codec_context.thread_type = "AUTO"
         return sum(1 for _ in container.decode(stream))
@@ -29,7 +29,7 @@ def decode_all(data: bytes) -> int:
 
 def decode_grey_pyav(data: bytes) -> int:
     """Decode every frame and convert it with PyAV's ``to_ndarray(format="gray")`` (swscale)."""
-    with av.open(io.BytesIO(data)) as container:
+    with av.open(io.BytesIO(data), mode="r") as container:
         stream = container.streams.video[0]
         stream.codec_context.thread_type = "AUTO"
         return sum(1 for f in container.decode(stream) if f.to_ndarray(format="gray").size)
@@ -59,7 +59,9 @@ def detect_tracked(frames: list[Frame], detector: FaceDetector) -> list[FaceBox 
     return [tracker.detect(f.image, f.timestamp_s) for f in frames]
 
 
-def crops_for(frames: list[Frame], boxes: list[FaceBox | None], region: str, size) -> np.ndarray:
+def crops_for(
+    frames: list[Frame], boxes: list[FaceBox | None], region: str, size: tuple[int, int]
+) -> np.ndarray:
     crops = [crop_face(f.image, b, region, size) for f, b in zip(frames, boxes, strict=True) if b]
     return np.stack(crops)[..., np.newaxis] if crops else np.zeros((0, *size, 1), np.uint8)
 
@@ -85,5 +87,6 @@ def model_runner(saved_model_dir: Path) -> Callable[[np.ndarray], np.ndarray]:
     def run(batch: np.ndarray) -> np.ndarray:
         return fn(**{INPUT_KEY: tf.constant(batch, tf.uint8)})[OUTPUT_KEY].numpy()
 
-    run.loaded = loaded  # keep the object alive (the signature holds a weak reference)
+    # Keep the object alive (the signature holds a weak reference).
+    run.loaded = loaded  # type: ignore[attr-defined]
     return run

@@ -6,6 +6,8 @@ import asyncio
 import io
 import statistics
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -16,18 +18,20 @@ from bench.floors import decode_all, decode_grey_gateway, decode_grey_pyav, mode
 from bench.stats import repeat, summary
 from model_artifact import ModelRepository, ModelVersion
 from service import media
+from service.backends.base import Backend
 from service.faces import FaceBox, FaceDetector, FaceTracker, crop_face
 from service.media import MediaLimits, open_media
+from service.pipeline import Pipeline, PredictOptions
+from service.schemas import PredictResponse
 
 
 def iou(a: FaceBox | dict | None, b: FaceBox | dict | None) -> float | None:
     if a is None or b is None:
         return None
-    a = _xywh(a)
-    b = _xywh(b)
-    iw = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
-    ih = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
-    union = a[2] * a[3] + b[2] * b[3] - iw * ih
+    p, q = _xywh(a), _xywh(b)
+    iw = max(0, min(p[0] + p[2], q[0] + q[2]) - max(p[0], q[0]))
+    ih = max(0, min(p[1] + p[3], q[1] + q[3]) - max(p[1], q[1]))
+    union = p[2] * p[3] + q[2] * q[3] - iw * ih
     return iw * ih / union if union else 0.0
 
 
@@ -36,7 +40,7 @@ def _xywh(box: FaceBox | dict | list) -> tuple[int, int, int, int]:
         return box.x, box.y, box.w, box.h
     if isinstance(box, dict):
         return box["x"], box["y"], box["w"], box["h"]
-    return tuple(box)  # type: ignore[return-value]
+    return tuple(box)
 
 
 def grey_floors(data: bytes, repeats: int) -> dict[str, Any]:
@@ -53,7 +57,7 @@ def detect_floor(
     data: bytes,
     interval: float,
     model: ModelVersion,
-    run_model,
+    run_model: Callable[[np.ndarray], np.ndarray],
     *,
     naive: bool,
     repeats: int,
@@ -82,7 +86,9 @@ def detect_floor(
         return spent, boxes, crops
 
     out: dict[str, Any] = {}
-    tracked_times, boxes, crops = [], [], []
+    tracked_times: list[float] = []
+    boxes: list[FaceBox | None] = []
+    crops: list[np.ndarray] = []
     for _ in range(repeats):
         seconds, boxes, crops = run("tracked")
         tracked_times.append(seconds)
@@ -108,12 +114,22 @@ def detect_floor(
     return out
 
 
+def _run_pipeline(
+    pipeline: Pipeline, data: bytes, model: ModelVersion, options: PredictOptions
+) -> PredictResponse:
+    return asyncio.run(pipeline.run(io.BytesIO(data), model, options))
+
+
 def pipeline_ablation(
-    data: bytes, model: ModelVersion, backend, interval: float, repeats: int, max_frames: int
+    data: bytes,
+    model: ModelVersion,
+    backend: Backend,
+    interval: float,
+    repeats: int,
+    max_frames: int,
 ) -> dict[str, Any]:
     """The in-process pipeline with each optimisation switched on in turn (same clip)."""
     from service.metrics import Metrics
-    from service.pipeline import Pipeline, PredictOptions
 
     swscale = lambda frame: np.ascontiguousarray(frame.to_ndarray(format="gray"))  # noqa: E731
     fast = media.grey_frame
@@ -138,7 +154,7 @@ def pipeline_ablation(
         media.grey_frame = grey
         try:
             stats, response = repeat(
-                lambda p=pipeline: asyncio.run(p.run(io.BytesIO(data), model, options)),
+                partial(_run_pipeline, pipeline, data, model, options),
                 repeats,
                 warmup=0,
             )

@@ -20,6 +20,7 @@ import statistics
 import sys
 import tempfile
 import time
+from typing import Any
 
 import cv2
 
@@ -72,7 +73,7 @@ def main() -> None:
     t0 = time.perf_counter()
     detector = FER()  # fer's defaults
     startup = time.perf_counter() - t0
-    out = {"startup_s": startup, "clips": {}}
+    out: dict[str, Any] = {"startup_s": startup, "clips": {}}
     with tempfile.TemporaryDirectory() as workdir:
         os.chdir(workdir)  # fer writes its outputs into the working directory
         for clip in job["clips"]:

@@ -95,11 +95,11 @@ def targets(r: dict) -> list[dict[str, Any]]:
             "met": ratio >= limit,
         })  # fmt: skip
     mem = r["memory"]
-    for interval in ("0.5", "0"):
-        rise = mem[interval]["rise"]
+    for sampling in ("0.5", "0"):
+        rise = mem[sampling]["rise"]
         out.append({
             "target": "peak RSS rise ≤ 300 MB",
-            "workload": f"{mem['clip']}@{interval}",
+            "workload": f"{mem['clip']}@{sampling}",
             "value": f"{rise / MB:.0f} MB",
             "met": rise <= 300 * MB,
         })  # fmt: skip

@@ -22,11 +22,12 @@ from typing import Any
 from bench import measure, report
 from bench import plan as plans
 from bench.floors import decode_all
-from bench.gateway import gateway
+from bench.gateway import Gateway, gateway
 from bench.models import SHIPPED, has_models, repository, untrained_export
 from bench.peer_env import ensure_peer_venv
 from bench.stats import summary
 from bench.workloads import CACHE, FPS, clip, image
+from tools.procfs import cpu_model
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -38,11 +39,7 @@ def log(msg: str) -> None:
 
 
 def machine() -> dict[str, Any]:
-    cpu = "unknown"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
+    cpu = cpu_model()
     mem = Path("/proc/meminfo").read_text().splitlines()[0].split()[1]
     commit = subprocess.run(
         ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True
@@ -71,7 +68,7 @@ def clip_bytes(seconds: int, resolution: str) -> tuple[str, Path, bytes]:
     return c.name, c.path, c.path.read_bytes()
 
 
-def e2e_clips(gw, plan: plans.Plan) -> dict[str, Any]:
+def e2e_clips(gw: Gateway, plan: plans.Plan) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for interval, clips in ((INTERVAL, plan.sampled), (0.0, plan.dense)):
         for seconds, resolution in clips:
@@ -107,7 +104,7 @@ def e2e_clips(gw, plan: plans.Plan) -> dict[str, Any]:
     return out
 
 
-def e2e_images(gw, plan: plans.Plan) -> dict[str, Any]:
+def e2e_images(gw: Gateway, plan: plans.Plan) -> dict[str, Any]:
     out = {}
     for resolution in plan.images:
         data = image(resolution)
@@ -126,7 +123,7 @@ def e2e_images(gw, plan: plans.Plan) -> dict[str, Any]:
     return out
 
 
-def concurrency(gw, plan: plans.Plan) -> dict[str, Any]:
+def concurrency(gw: Gateway, plan: plans.Plan) -> dict[str, Any]:
     """Throughput of 1 and of 4 concurrent image clients (each with its own connection)."""
     import httpx
 
@@ -146,7 +143,7 @@ def concurrency(gw, plan: plans.Plan) -> dict[str, Any]:
                 t0 = time.perf_counter()
                 list(pool.map(client, [n // clients] * clients))
                 runs[clients].append(n / (time.perf_counter() - t0))
-    out = {str(k): summary(v) for k, v in runs.items()}
+    out: dict[str, Any] = {str(k): summary(v) for k, v in runs.items()}
     out["ratio"] = statistics.median(runs[4]) / statistics.median(runs[1])
     log(f"concurrency: 4 clients = {out['ratio']:.2f} x 1 client")
     return out

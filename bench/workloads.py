@@ -100,7 +100,7 @@ def bench_video(seconds: int, width: int, height: int) -> bytes:
             y = (height - side) // 2 + round(float(0.05 * span_y * np.cos(i / 20)))
             frame[y : y + side, x : x + side] = face
             up, down = noise[(i * 5) % len(noise)]
-            frame = cv2.subtract(cv2.add(frame, up), down)
+            frame = np.asarray(cv2.subtract(cv2.add(frame, up), down), np.uint8)
             video = av.VideoFrame.from_ndarray(frame, format="rgb24")
             video.pts, video.time_base = i, Fraction(1, FPS)
             out.mux(stream.encode(video))

@@ -115,6 +115,35 @@ def catalogue_setup(host: str, api_key: str) -> dict[str, str]:
     return {"Default models": "; ".join(models)}
 
 
+def results_label(results: Path) -> str:
+    """How the report names the results folder (relative inside the repository)."""
+    try:
+        return f"`{results.resolve().relative_to(REPO_ROOT)}/` (git-ignored)"
+    except ValueError:
+        return f"`{results}/`"
+
+
+def start_gateway(args: argparse.Namespace, results: Path) -> tuple[GatewayProcess, str]:
+    """A gateway started here over ``--repository``, and its line for the report's setup."""
+    env = {}
+    if args.api_key:
+        env["MMED_API_KEYS"] = args.api_key
+    if args.max_concurrency:
+        env["MMED_MAX_CONCURRENCY"] = str(args.max_concurrency)
+    gateway = GatewayProcess(args.repository.resolve(), results / "gateway.log", env)
+    print(f"starting the gateway over {args.repository} ...", flush=True)
+    host = gateway.start()
+    concurrency = args.max_concurrency or "4 (default)"
+    try:
+        repo = args.repository.resolve().relative_to(REPO_ROOT)
+    except ValueError:
+        repo = args.repository
+    return gateway, (
+        f"`uvicorn service.app:app` (1 process), embedded TensorFlow backend, "
+        f"repository `{repo}`, MMED_MAX_CONCURRENCY={concurrency}, on {host}"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     command = "python -m loadtest " + shlex.join(argv if argv is not None else sys.argv[1:])
@@ -135,24 +164,8 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return 2
-        env = {}
-        if args.api_key:
-            env["MMED_API_KEYS"] = args.api_key
-        if args.max_concurrency:
-            env["MMED_MAX_CONCURRENCY"] = str(args.max_concurrency)
-        gateway = GatewayProcess(args.repository.resolve(), results / "gateway.log", env)
-        print(f"starting the gateway over {args.repository} ...", flush=True)
-        host = gateway.start()
-        pid = gateway.pid
-        concurrency = args.max_concurrency or "4 (default)"
-        try:
-            repo = args.repository.resolve().relative_to(REPO_ROOT)
-        except ValueError:
-            repo = args.repository
-        setup["Gateway"] = (
-            f"`uvicorn service.app:app` (1 process), embedded TensorFlow backend, "
-            f"repository `{repo}`, MMED_MAX_CONCURRENCY={concurrency}, on {host}"
-        )
+        gateway, setup["Gateway"] = start_gateway(args, results)
+        host, pid = gateway.url, gateway.pid
     failed = False
     summary: dict[str, object] = {"info": asdict(info)}
     mixed = capacity = overload = None
@@ -240,11 +253,8 @@ def main(argv: list[str] | None = None) -> int:
             gateway.stop()
     summary["cpu"] = {k: asdict(v) for k, v in cpu.items()}
     (results / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
-    try:
-        shown_results = f"`{results.resolve().relative_to(REPO_ROOT)}/` (git-ignored)"
-    except ValueError:
-        shown_results = f"`{results}/`"
     if not args.no_doc:
+        shown_results = results_label(results)
         write_section(
             args.doc,
             render(info, setup, mixed, capacity, overload, cpu, args.think_s, shown_results),

@@ -82,7 +82,7 @@ def run_capacity(
     criteria: Criteria,
     api_key: str = "",
     refine: bool = True,
-    log=print,
+    log: Callable[[str], object] = print,
 ) -> CapacityResult:
     """Run the steps in order until one is not sustainable; with ``refine``, then bisect the
     user count between the last sustainable step and that one (one user's resolution)."""

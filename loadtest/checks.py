@@ -18,7 +18,15 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from model_artifact import TASK_CLASSES
-from service.schemas import ModelInfo, ModelList, PredictResponse
+from service.schemas import (
+    FrameResult,
+    MediaSummary,
+    ModelInfo,
+    ModelList,
+    ModelRef,
+    PredictResponse,
+    Summary,
+)
 
 SHED_STATUSES = (429, 503)
 PROB_TOLERANCE = 1e-3
@@ -63,8 +71,30 @@ def check_predict(body: Any, upload: Upload, model: str | None = None) -> list[s
         answer = PredictResponse.model_validate(body)
     except ValidationError as exc:
         return _schema_problems(exc)
+    classes = list(TASK_CLASSES[upload.task])
+    problems = _media_problems(answer, upload)
+    problems += _model_problems(answer.model, upload, classes, model)
+    problems += _order_problems(answer.frames)
+    labels: list[str] = []
+    sums = dict.fromkeys(classes, 0.0)
+    for frame in answer.frames:
+        problems += _frame_problems(frame, answer.media, classes)
+        probs = frame.probabilities
+        if frame.face is None or probs is None or frame.label is None or frame.confidence is None:
+            continue
+        labels.append(frame.label)
+        for c in classes:
+            sums[c] += probs.get(c, 0.0)
+    problems += _summary_problems(answer.summary, upload, labels, sums, classes)
+    timing = answer.timing_ms
+    if min(timing.decode, timing.detect, timing.infer, timing.total) < 0:
+        problems.append(f"negative timing {timing}")
+    return problems
+
+
+def _media_problems(answer: PredictResponse, upload: Upload) -> list[str]:
     problems: list[str] = []
-    media, ref, frames = answer.media, answer.model, answer.frames
+    media, frames = answer.media, answer.frames
     if media.kind != upload.kind:
         problems.append(f"media.kind {media.kind!r} != {upload.kind!r}")
     if (media.width, media.height) != (upload.width, upload.height):
@@ -79,45 +109,63 @@ def check_predict(body: Any, upload: Upload, model: str | None = None) -> list[s
         problems.append(f"frames_sampled {media.frames_sampled} vs {len(frames)} frames")
     if upload.kind == "image" and len(frames) != 1:
         problems.append(f"an image gave {len(frames)} frames")
-    classes = list(TASK_CLASSES[upload.task])
+    return problems
+
+
+def _model_problems(
+    ref: ModelRef, upload: Upload, classes: list[str], model: str | None
+) -> list[str]:
+    problems: list[str] = []
     if ref.task != upload.task or ref.classes != classes:
         problems.append(f"model {ref.name!r} is task {ref.task!r} {ref.classes}, not {upload.task}")
     if model is not None and ref.name != model:
         problems.append(f"model.name {ref.name!r} != default {model!r}")
+    return problems
 
+
+def _order_problems(frames: list[FrameResult]) -> list[str]:
+    problems: list[str] = []
     indices = [f.index for f in frames]
     if indices != sorted(set(indices)):
         problems.append(f"frame indices not strictly increasing: {indices}")
     times = [f.timestamp_s for f in frames]
     if times != sorted(times):
         problems.append("frame timestamps go backwards")
-    labels: list[str] = []
-    sums = dict.fromkeys(classes, 0.0)
-    for f in frames:
-        where = f"frame {f.index}"
-        if f.face is None:
-            if f.label is not None or f.confidence is not None or f.probabilities is not None:
-                problems.append(f"{where}: a label without a face")
-            continue
-        box = f.face
-        if box.w <= 0 or box.h <= 0 or box.x < 0 or box.y < 0:
-            problems.append(f"{where}: degenerate face box {box}")
-        if box.x + box.w > media.width or box.y + box.h > media.height:
-            problems.append(f"{where}: face box {box} outside the frame")
-        if f.probabilities is None or f.label is None or f.confidence is None:
-            problems.append(f"{where}: a face without label/confidence/probabilities")
-            continue
-        problems += _probability_problems(where, f.probabilities, classes)
-        best = max(f.probabilities, key=f.probabilities.__getitem__)
-        if f.probabilities[f.label] < f.probabilities[best] or not math.isclose(
-            f.confidence, f.probabilities[f.label], abs_tol=1e-6
-        ):
-            problems.append(f"{where}: label {f.label!r}/confidence disagree with probabilities")
-        labels.append(f.label)
-        for c in classes:
-            sums[c] += f.probabilities.get(c, 0.0)
+    return problems
 
-    summary = answer.summary
+
+def _frame_problems(f: FrameResult, media: MediaSummary, classes: list[str]) -> list[str]:
+    where = f"frame {f.index}"
+    if f.face is None:
+        if f.label is not None or f.confidence is not None or f.probabilities is not None:
+            return [f"{where}: a label without a face"]
+        return []
+    problems: list[str] = []
+    box = f.face
+    if box.w <= 0 or box.h <= 0 or box.x < 0 or box.y < 0:
+        problems.append(f"{where}: degenerate face box {box}")
+    if box.x + box.w > media.width or box.y + box.h > media.height:
+        problems.append(f"{where}: face box {box} outside the frame")
+    if f.probabilities is None or f.label is None or f.confidence is None:
+        problems.append(f"{where}: a face without label/confidence/probabilities")
+        return problems
+    problems += _probability_problems(where, f.probabilities, classes)
+    best = max(f.probabilities, key=f.probabilities.__getitem__)
+    if f.probabilities[f.label] < f.probabilities[best] or not math.isclose(
+        f.confidence, f.probabilities[f.label], abs_tol=1e-6
+    ):
+        problems.append(f"{where}: label {f.label!r}/confidence disagree with probabilities")
+    return problems
+
+
+def _summary_problems(
+    summary: Summary,
+    upload: Upload,
+    labels: list[str],
+    sums: dict[str, float],
+    classes: list[str],
+) -> list[str]:
+    problems: list[str] = []
     if len(labels) < upload.min_faces:
         problems.append(f"face found in {len(labels)} frames, expected >= {upload.min_faces}")
     if summary.frames_with_face != len(labels):
@@ -125,21 +173,19 @@ def check_predict(body: Any, upload: Upload, model: str | None = None) -> list[s
     counts = Counter(labels)
     if {k: v for k, v in summary.label_counts.items() if v} != dict(counts):
         problems.append(f"summary.label_counts {summary.label_counts} != {dict(counts)}")
-    if counts:
-        top = max(counts.values())
-        if summary.dominant_label not in {k for k, v in counts.items() if v == top}:
-            problems.append(f"summary.dominant_label {summary.dominant_label!r} is not the mode")
-        mean = summary.mean_probabilities or {}
-        expected_mean = {c: s / len(labels) for c, s in sums.items()}
-        if list(mean) != classes or any(
-            abs(mean[c] - expected_mean[c]) > PROB_TOLERANCE for c in classes
-        ):
-            problems.append("summary.mean_probabilities is not the mean of the frames")
-    elif summary.dominant_label is not None or summary.mean_probabilities:
-        problems.append("summary has a label but no frame has a face")
-    timing = answer.timing_ms
-    if min(timing.decode, timing.detect, timing.infer, timing.total) < 0:
-        problems.append(f"negative timing {timing}")
+    if not counts:
+        if summary.dominant_label is not None or summary.mean_probabilities:
+            problems.append("summary has a label but no frame has a face")
+        return problems
+    top = max(counts.values())
+    if summary.dominant_label not in {k for k, v in counts.items() if v == top}:
+        problems.append(f"summary.dominant_label {summary.dominant_label!r} is not the mode")
+    mean = summary.mean_probabilities or {}
+    expected_mean = {c: s / len(labels) for c, s in sums.items()}
+    if list(mean) != classes or any(
+        abs(mean[c] - expected_mean[c]) > PROB_TOLERANCE for c in classes
+    ):
+        problems.append("summary.mean_probabilities is not the mean of the frames")
     return problems
 
 

@@ -179,6 +179,7 @@ class GatewayClient(FastHttpUser):
                 response.failure(f"connection error: {response.error}")
                 return
             body, not_json = _body(response)
+            verdict: Verdict
             if not_json and response.status_code == 200:
                 verdict, problems = "fail", [not_json]
             else:
@@ -263,7 +264,8 @@ class ThinkingClient(GatewayClient):
 class GatewayUser(ThinkingClient):
     """The mixed workload: mostly image uploads, some video, some catalogue reads."""
 
-    tasks = {  # noqa: RUF012 (Locust's class attribute)
+    # Locust takes a dict of weights too; its annotation says list only.
+    tasks = {  # type: ignore[assignment]  # noqa: RUF012 (Locust's class attribute)
         GatewayClient.image_micro: 6,
         GatewayClient.image_masked: 3,
         GatewayClient.video_micro: 1,
@@ -298,8 +300,10 @@ class ImageUser(GatewayClient):
     """
 
     started = 0  # users started in this process, for their phases
+    interval = 1.0  # s between one user's uploads (on_start: 1 / --pace)
+    next_start = 0.0  # when this user's next upload is due (time.monotonic)
 
-    tasks = {GatewayClient.image_micro: 2, GatewayClient.image_masked: 1}  # noqa: RUF012
+    tasks = {GatewayClient.image_micro: 2, GatewayClient.image_masked: 1}  # type: ignore[assignment]  # noqa: RUF012
 
     def wait_time(self) -> float:
         now = time.monotonic()

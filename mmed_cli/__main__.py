@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from mmed_client.models import PredictResponse
 from tqdm import tqdm
 
 from mmed_cli import output
@@ -117,6 +118,24 @@ def run_predict(args: argparse.Namespace) -> int:
     if missing:
         print(f"mmed: no such file: {', '.join(missing)}", file=sys.stderr)
         return 2
+    outcomes = predict_files(args)
+    failed = [o for o in outcomes if not o.ok]
+    for o in failed:
+        print(f"mmed: {o.path}: {o.message}", file=sys.stderr)
+    print_outcomes(args, outcomes)
+    done = [(o.path, o.result) for o in outcomes if o.result is not None]
+    if args.plot and done:
+        from mmed_cli.plot import plot_timelines
+
+        plot_timelines([(p.name, r) for p, r in done], args.plot)
+        print(f"mmed: wrote {args.plot}", file=sys.stderr)
+    if args.annotate and done:
+        failed += write_annotations(args, done)
+    return 1 if failed else 0
+
+
+def predict_files(args: argparse.Namespace) -> list[Outcome]:
+    """One outcome per file in ``args.files``: its answer, its problem or its error."""
     options = PredictOptions(
         task=args.task,
         model=args.model,
@@ -143,10 +162,11 @@ def run_predict(args: argparse.Namespace) -> int:
             except ServerError as exc:
                 outcomes.append(Outcome(path, error=str(exc)))
     progress.close()
+    return outcomes
 
-    failed = [o for o in outcomes if not o.ok]
-    for o in failed:
-        print(f"mmed: {o.path}: {o.message}", file=sys.stderr)
+
+def print_outcomes(args: argparse.Namespace, outcomes: list[Outcome]) -> None:
+    """JSON, CSV or the summary table (and per-frame tables with --frames) on stdout."""
     if args.json:
         output.write_json(outcomes, sys.stdout)
     elif args.csv:
@@ -158,30 +178,27 @@ def run_predict(args: argparse.Namespace) -> int:
                 if o.result is not None:
                     print(f"\n{o.path}\n{output.frames_table(o.result)}")
 
-    done = [(o.path, o.result) for o in outcomes if o.result is not None]
-    if args.plot and done:
-        from mmed_cli.plot import plot_timelines
 
-        plot_timelines([(p.name, r) for p, r in done], args.plot)
-        print(f"mmed: wrote {args.plot}", file=sys.stderr)
-    if args.annotate and done:
-        from mmed_cli.annotate import annotate
+def write_annotations(
+    args: argparse.Namespace, done: list[tuple[Path, PredictResponse]]
+) -> list[Outcome]:
+    """Annotated copies of the answered files; the outcomes of those that failed."""
+    from mmed_cli.annotate import annotate
 
-        taken: set[Path] = set()
-        for path, result in done:
-            target = (
-                args.annotate
-                if len(args.files) == 1
-                else annotated_path(args.annotate, path, taken)
-            )
-            try:
-                count = annotate(path, result, target)
-            except (ValueError, RuntimeError, OSError) as exc:
-                print(f"mmed: {path}: cannot annotate: {exc}", file=sys.stderr)
-                failed.append(Outcome(path, error=str(exc)))
-                continue
-            print(f"mmed: wrote {target} ({count} frames)", file=sys.stderr)
-    return 1 if failed else 0
+    failed: list[Outcome] = []
+    taken: set[Path] = set()
+    for path, result in done:
+        target = (
+            args.annotate if len(args.files) == 1 else annotated_path(args.annotate, path, taken)
+        )
+        try:
+            count = annotate(path, result, target)
+        except (ValueError, RuntimeError, OSError) as exc:
+            print(f"mmed: {path}: cannot annotate: {exc}", file=sys.stderr)
+            failed.append(Outcome(path, error=str(exc)))
+            continue
+        print(f"mmed: wrote {target} ({count} frames)", file=sys.stderr)
+    return failed
 
 
 def run_models(args: argparse.Namespace) -> int:

@@ -41,7 +41,7 @@ def _video_frames(path: Path, wanted: set[int]) -> Iterator[tuple[int, np.ndarra
                 decoded = packet.decode()
             except av.error.FFmpegError:  # the gateway skips rejected packets too
                 continue
-            for frame in decoded:
+            for frame in (f for f in decoded if isinstance(f, av.VideoFrame)):
                 if index in wanted:
                     yield index, frame.to_ndarray(format="bgr24")
                 if index >= last:
@@ -93,6 +93,25 @@ def _rate(result: PredictResponse) -> Fraction:
     return Fraction(result.media.fps or 1.0).limit_denominator(1000)
 
 
+def _source_frames(source: Path, result: PredictResponse) -> Iterator[tuple[int, np.ndarray]]:
+    """(index, BGR frame) of each sampled frame of ``result`` in ``source``."""
+    if result.media.kind == "image":
+        return iter([(result.frames[0].index, _image_frame(source))])
+    return _video_frames(source, {f.index for f in result.frames})
+
+
+def _video_stream(
+    container: av.container.OutputContainer, codec: str, rate: Fraction, shape: tuple[int, ...]
+) -> av.VideoStream:
+    """A yuv420p stream of ``codec`` at ``rate`` for frames of ``shape`` (height, width)."""
+    stream = container.add_stream(codec, rate=rate)
+    if not isinstance(stream, av.VideoStream):
+        raise ValueError(f"{codec!r} is not a video codec")
+    stream.height, stream.width = shape[0], shape[1]
+    stream.pix_fmt = "yuv420p"
+    return stream
+
+
 def annotate(source: Path, result: PredictResponse, out: Path) -> int:
     """Write ``out`` (codec by suffix: .mp4/.mov/.mkv H.264, .webm VP9, .avi MPEG-4) with one
     annotated frame per sampled frame of ``result``; returns the number of frames written."""
@@ -102,22 +121,16 @@ def annotate(source: Path, result: PredictResponse, out: Path) -> int:
     frames = {f.index: f for f in result.frames}
     if not frames:
         raise ValueError(f"{source}: the result has no sampled frame to draw")
-    if result.media.kind == "image":
-        first = result.frames[0].index
-        images: Iterator[tuple[int, np.ndarray]] = iter([(first, _image_frame(source))])
-    else:
-        images = _video_frames(source, set(frames))
+    images = _source_frames(source, result)
     rate = _rate(result)
     out.parent.mkdir(parents=True, exist_ok=True)
     written = 0
     with av.open(str(out), "w") as container:
-        stream = None
+        stream: av.VideoStream | None = None
         for index, image in images:
             canvas = _even(draw(image, frames[index]))
             if stream is None:
-                stream = container.add_stream(codec, rate=rate)
-                stream.height, stream.width = canvas.shape[:2]
-                stream.pix_fmt = "yuv420p"
+                stream = _video_stream(container, codec, rate, canvas.shape[:2])
             if canvas.shape[:2] != (stream.height, stream.width):
                 canvas = cv2.resize(canvas, (stream.width, stream.height))
             vf = av.VideoFrame.from_ndarray(canvas, format="bgr24")

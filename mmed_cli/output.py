@@ -54,7 +54,7 @@ def _probabilities(frame: FrameResult) -> dict[str, float]:
 
 def summary_table(outcomes: Sequence[Outcome]) -> str:
     """One row per file: media, frames with a face, the dominant label and its mean probability."""
-    rows = []
+    rows: list[list[object]] = []
     for o in outcomes:
         r = o.result
         if r is None:

@@ -15,7 +15,7 @@ import numpy as np
 
 from model_artifact.regions import crop_region
 
-HAAR_CASCADE = cv2.data.haarcascades + "haarcascade_frontalface_default.xml"
+HAAR_CASCADE = cv2.data.haarcascades + "haarcascade_frontalface_default.xml"  # type: ignore[attr-defined]
 
 # OpenCV's own grouping tolerance (GROUP_EPS in cascadedetect.cpp, used by detectMultiScale).
 _GROUP_EPS = 0.2
@@ -215,7 +215,7 @@ class FaceDetector:
         # minNeighbors=0 returns the raw windows with their last-stage weights; grouping them
         # with cv2.groupRectangles is exactly what detectMultiScale2 does, and keeps the
         # neighbour counts that detectMultiScale3 drops.
-        raw, _levels, weights = self._cascade().detectMultiScale3(
+        raw_rects, _levels, raw_weights = self._cascade().detectMultiScale3(
             image,
             scaleFactor=self.scale_factor if scale_factor is None else scale_factor,
             minNeighbors=0,
@@ -223,10 +223,10 @@ class FaceDetector:
             maxSize=(max_side, max_side) if max_side else (0, 0),
             outputRejectLevels=True,
         )
-        if len(raw) == 0:
+        if len(raw_rects) == 0:
             return []
-        raw = np.asarray(raw, dtype=np.int64).reshape(-1, 4)
-        weights = np.asarray(weights, dtype=np.float64).ravel()
+        raw = np.asarray(raw_rects, dtype=np.int64).reshape(-1, 4)
+        weights = np.asarray(raw_weights, dtype=np.float64).ravel()
         neighbours = self.min_neighbors if min_neighbors is None else min_neighbors
         rects, counts = cv2.groupRectangles(raw.tolist(), neighbours, _GROUP_EPS)
         found = []
@@ -349,7 +349,7 @@ class FaceTracker:
         box = None
         if self._last is not None and not due:
             # Faces move: the window grows with the time since the previous frame.
-            gap = None if self._last_t is None else timestamp_s - self._last_t
+            gap = None if self._last_t is None else (timestamp_s or 0.0) - self._last_t
             window = self.window if gap is None else min(self.window, self.min_window + gap)
             box = self._around(grey, self._last, window, self.size_tolerance)
             if box is not None:

@@ -57,33 +57,42 @@ class UploadLimitMiddleware:
             self.metrics.rejected.labels("upload_too_large").inc()
             await send_problem(send, 413, "Upload too large", detail)
             return
-        received = 0
-        started = False
-
-        async def counting_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    self.metrics.rejected.labels("upload_too_large").inc()
-                    raise BodyTooLarge(detail)
-            return message
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
+        upload = _MeteredUpload(receive, send, self.max_bytes, detail, self.metrics)
         try:
-            await self.app(scope, counting_receive, tracking_send)
+            await self.app(scope, upload.receive, upload.send)
         except BodyTooLarge:  # raised outside FastAPI's body parsing (else its handler answers)
-            if not started:
+            if not upload.started:
                 await send_problem(send, 413, "Upload too large", detail)
         else:
-            if received:
-                self.metrics.upload_bytes.observe(received)
+            if upload.received:
+                self.metrics.upload_bytes.observe(upload.received)
+
+
+class _MeteredUpload:
+    """One request's ``receive``/``send``: counts body bytes (``BodyTooLarge`` past the limit)
+    and notes whether the response has started."""
+
+    def __init__(
+        self, receive: Receive, send: Send, max_bytes: int, detail: str, metrics: Metrics
+    ) -> None:
+        self._receive, self._send = receive, send
+        self.max_bytes, self.detail, self.metrics = max_bytes, detail, metrics
+        self.received = 0
+        self.started = False
+
+    async def receive(self) -> Message:
+        message = await self._receive()
+        if message["type"] == "http.request":
+            self.received += len(message.get("body", b""))
+            if self.received > self.max_bytes:
+                self.metrics.rejected.labels("upload_too_large").inc()
+                raise BodyTooLarge(self.detail)
+        return message
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.started = True
+        await self._send(message)
 
 
 class ConcurrencyLimitMiddleware:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import BinaryIO, Literal
@@ -87,7 +87,7 @@ def grey_frame(frame: av.VideoFrame) -> np.ndarray:
     limited = name in _LUMA_LIMITED and frame.color_range in (_RANGE_UNSPECIFIED, _RANGE_MPEG)
     if limited or name in _LUMA_FULL:
         plane = frame.planes[0]
-        luma = np.frombuffer(plane, np.uint8, count=plane.line_size * frame.height)
+        luma = np.frombuffer(memoryview(plane), np.uint8, count=plane.line_size * frame.height)
         luma = luma.reshape(frame.height, plane.line_size)[:, : frame.width]
         return cv2.LUT(luma, _LIMITED_TO_FULL) if limited else luma.copy()
     return np.ascontiguousarray(frame.to_ndarray(format="gray"))
@@ -238,6 +238,8 @@ class VideoSource(MediaSource):
             raise UndecodableMedia("no video stream")
         # ffmpeg's choice (av_find_best_stream): prefers a real video over cover art.
         stream = container.streams.best("video") or container.streams.video[0]
+        if not isinstance(stream, av.VideoStream):
+            raise UndecodableMedia("no video stream")
         ctx = stream.codec_context
         if ctx is None:
             raise UndecodableMedia("no decoder for the video stream's codec")
@@ -262,7 +264,7 @@ class VideoSource(MediaSource):
         reason = f": {_reason(self._last_error)}" if self._last_error else ""
         return f"no decodable video frame{reason}"
 
-    def _decode(self) -> Iterator[av.VideoFrame]:
+    def _decode(self) -> Generator[av.VideoFrame, None, None]:
         """Decoded frames; skips packets the decoder rejects, stops at a read error."""
         demuxed = self._container.demux(self._stream)
         while True:
@@ -280,7 +282,7 @@ class VideoSource(MediaSource):
                 self.decode_errors += 1
                 self._last_error = exc
                 continue
-            yield from decoded
+            yield from (frame for frame in decoded if isinstance(frame, av.VideoFrame))
 
     def frames(self, sample_interval: float, max_frames: int | None = None) -> Iterator[Frame]:
         if sample_interval < 0 or not math.isfinite(sample_interval):

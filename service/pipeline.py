@@ -11,7 +11,7 @@ import asyncio
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, TypeVar
 
@@ -133,7 +133,7 @@ class Pipeline:
         clock: StageClock,
         stop: threading.Event,
         kind: str = "video",
-    ) -> Iterator[Chunk]:
+    ) -> Generator[Chunk, None, None]:
         size = (model.card.input.height, model.card.input.width)
         region = model.card.face_region
         tracker = FaceTracker(self.detector) if self.tracking and kind == "video" else None
@@ -201,6 +201,7 @@ class Pipeline:
                 while True:
                     chunk = await worker(next, chunks, None)
                     if pending is not None:
+                        assert pending_chunk is not None  # set with pending
                         results.append((pending_chunk, await pending))
                         pending = None
                     if chunk is None:

@@ -68,6 +68,7 @@ class Resolver:
         with ``error``, or None (the error stands)."""
         if choice.version is not None:
             return None
+        served: ModelVersion | None = None
         try:
             if isinstance(error, VersionNotServed):
                 self.catalogue.refresh(force=True)
@@ -76,8 +77,6 @@ class Resolver:
                 known = set(self.catalogue.versions(choice.name))
                 loaded = [v for v in error.available if v in known]
                 served = self.catalogue.get(choice.name, max(loaded)) if loaded else None
-            else:
-                served = None
         except CatalogueError:
             return None
         if served is None or served.version == choice.model.version:

@@ -75,10 +75,13 @@ class PredictResponse(BaseModel):
     timing_ms: Timing
 
 
+ModelStatus = Literal["available", "unavailable"]
+
+
 class ModelInfo(ModelCard):
     """A catalogue entry: the model's mmed.json plus its serving status."""
 
-    status: Literal["available", "loading", "unavailable"]
+    status: ModelStatus = Field(description="available: the backend can serve it right now.")
     versions: list[int]
     default_for_task: bool
 

@@ -86,10 +86,12 @@ def encode_video(
     first = next(frames)
     with av.open(sink, "w", format=fmt) as out:
         stream = out.add_stream(codec, rate=fps)
+        if not isinstance(stream, av.VideoStream):
+            raise ValueError(f"{codec!r} is not a video codec")
         stream.height, stream.width = first.shape[:2]
         stream.pix_fmt = pix_fmt
         if options:
-            stream.options = options
+            stream.options = dict(options)
         for i, rgb in enumerate(itertools.chain([first], frames)):
             frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
             frame.pts, frame.time_base = i, Fraction(1, fps)

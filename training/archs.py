@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import keras
 from keras import layers, ops
@@ -62,7 +63,7 @@ class GreyToRGB(layers.Layer):
 class BackbonePreprocess(layers.Layer):
     """``keras.applications.<arch>.preprocess_input`` as a layer (RGB input, 0..255)."""
 
-    def __init__(self, arch: str, **kwargs) -> None:
+    def __init__(self, arch: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.arch = arch
         self._fn = _preprocess_fn(arch)

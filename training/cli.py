@@ -8,12 +8,16 @@ import logging
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from training.archs import SPECS, UnknownArchError
 from training.data import DEFAULT_SUBJECT_RE, DataError, parse_class_map
 from training.recipes import MASKED_PROXY_MAP
 from training.splits import SPLITS
 from training.train import FitOptions
+
+if TYPE_CHECKING:
+    from training.pipeline import RunConfig
 
 log = logging.getLogger("training")
 
@@ -87,7 +91,7 @@ def _add_recipe_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="no per-batch progress bars")
 
 
-def _config(args: argparse.Namespace):
+def _config(args: argparse.Namespace) -> RunConfig:
     from training.pipeline import RunConfig
 
     task = "masked" if args.masked_proxy else args.task

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from sklearn.metrics import classification_report, confusion_matrix
@@ -53,7 +54,7 @@ def card_metrics(metrics: dict) -> dict:
     return Metrics.model_validate(fields).model_dump(mode="json")
 
 
-def predict_labels(model, images: np.ndarray, batch_size: int = 64) -> np.ndarray:
+def predict_labels(model: Any, images: np.ndarray, batch_size: int = 64) -> np.ndarray:
     """Arg-max class of each raw uint8 image ``[N, H, W]`` (or ``[N, H, W, 1]``)."""
     x = images.astype("float32")
     if x.ndim == 3:

@@ -13,6 +13,7 @@ import os
 import shutil
 import uuid
 from pathlib import Path
+from typing import Any
 
 import keras
 import numpy as np
@@ -80,7 +81,7 @@ def export_model(
     return repo.load(name, card_obj.version)
 
 
-def serving_function(model: keras.Model):
+def serving_function(model: keras.Model) -> Any:
     """The ``serving_default`` body: uint8 crops → ``{"probabilities": float32 softmax}``."""
 
     def serve(image: tf.Tensor) -> dict[str, tf.Tensor]:
@@ -102,7 +103,11 @@ def _write_saved_model(model: keras.Model, path: Path, height: int, width: int) 
 
 
 def write_warmup_requests(
-    path: Path, name: str, height: int, width: int, batch_sizes=WARMUP_BATCH_SIZES
+    path: Path,
+    name: str,
+    height: int,
+    width: int,
+    batch_sizes: tuple[int, ...] = WARMUP_BATCH_SIZES,
 ) -> int:
     """TFRecord of ``PredictionLog`` warm-up requests TF Serving replays on load."""
     from tensorflow_serving.apis import predict_pb2, prediction_log_pb2

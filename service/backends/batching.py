@@ -51,7 +51,9 @@ class MicroBatcher:
             return []
         first = self._waiting[0][0]
         key = (first.shape[1:], first.dtype)
-        taken, rest, rows = [], [], 0
+        taken: list[tuple[np.ndarray, asyncio.Future]] = []
+        rest: list[tuple[np.ndarray, asyncio.Future]] = []
+        rows = 0
         for batch, future in self._waiting:
             fits = (batch.shape[1:], batch.dtype) == key and rows + len(batch) <= self.max_rows
             if fits or not taken:

@@ -433,7 +433,7 @@ class TFServingBackend(Backend):
                 f"{code.name}: {details}"
             )
         if code == grpc.StatusCode.NOT_FOUND:
-            return await self._not_found(model, details)
+            return await self._not_found(model, details or "")
         log.error("TF Serving rejected a call for %s: %s: %s", where, code.name, details)
         return BackendError(f"TF Serving rejected the call for {where}: {code.name}: {details}")
 

@@ -13,7 +13,7 @@ from service.backends.base import Backend
 from service.catalogue import Catalogue
 from service.dependencies import BackendDep, CatalogueDep, SettingsDep
 from service.responses import MODEL_ERRORS
-from service.schemas import ModelInfo, ModelList
+from service.schemas import ModelInfo, ModelList, ModelStatus
 from service.settings import Settings
 
 router = APIRouter(prefix="/v1", tags=["models"], dependencies=[Depends(require_api_key)])
@@ -22,7 +22,7 @@ router = APIRouter(prefix="/v1", tags=["models"], dependencies=[Depends(require_
 async def describe(
     mv: ModelVersion, catalogue: Catalogue, backend: Backend, settings: Settings
 ) -> ModelInfo:
-    status = "available" if await backend.ready([mv]) else "unavailable"
+    status: ModelStatus = "available" if await backend.ready([mv]) else "unavailable"
     return ModelInfo(
         **mv.card.model_dump(),
         status=status,

@@ -14,7 +14,6 @@ from deploy_helpers import OVERLAYS, all_containers, final_stage_user, find, pod
 def security_problems(workload: dict) -> list[str]:
     """Every missing or unsafe security setting of ``workload``'s pod and containers."""
     spec = pod_spec(workload)
-    pod_ctx = spec.get("securityContext", {})
     name = f"{workload['kind']}/{workload['metadata']['name']}"
     problems = []
     if spec.get("automountServiceAccountToken") is not False:
@@ -28,29 +27,35 @@ def security_problems(workload: dict) -> list[str]:
     if not containers:
         problems.append(f"{name}: no containers")
     for c in containers:
-        ctx = c.get("securityContext", {})
-        where = f"{name}/{c['name']}"
+        problems += container_problems(f"{name}/{c['name']}", c, spec.get("securityContext", {}))
+    return problems
 
-        def effective(key: str, ctx=ctx):
-            return ctx.get(key, pod_ctx.get(key))
 
-        if effective("runAsNonRoot") is not True:
-            problems.append(f"{where}: runAsNonRoot is not true")
-        if effective("runAsUser") == 0:
-            problems.append(f"{where}: runAsUser 0")
-        if ctx.get("readOnlyRootFilesystem") is not True:
-            problems.append(f"{where}: readOnlyRootFilesystem is not true")
-        if ctx.get("allowPrivilegeEscalation") is not False:
-            problems.append(f"{where}: allowPrivilegeEscalation is not false")
-        if ctx.get("privileged"):
-            problems.append(f"{where}: privileged")
-        capabilities = ctx.get("capabilities", {})
-        if "ALL" not in capabilities.get("drop", []):
-            problems.append(f"{where}: capabilities not dropped (drop: [ALL])")
-        if capabilities.get("add"):
-            problems.append(f"{where}: capabilities added {capabilities['add']}")
-        if (effective("seccompProfile") or {}).get("type") != "RuntimeDefault":
-            problems.append(f"{where}: seccompProfile is not RuntimeDefault")
+def container_problems(where: str, container: dict, pod_ctx: dict) -> list[str]:
+    """The unsafe settings of one container (its securityContext over the pod's)."""
+    ctx = container.get("securityContext", {})
+
+    def effective(key: str):
+        return ctx.get(key, pod_ctx.get(key))
+
+    problems = []
+    if effective("runAsNonRoot") is not True:
+        problems.append(f"{where}: runAsNonRoot is not true")
+    if effective("runAsUser") == 0:
+        problems.append(f"{where}: runAsUser 0")
+    if ctx.get("readOnlyRootFilesystem") is not True:
+        problems.append(f"{where}: readOnlyRootFilesystem is not true")
+    if ctx.get("allowPrivilegeEscalation") is not False:
+        problems.append(f"{where}: allowPrivilegeEscalation is not false")
+    if ctx.get("privileged"):
+        problems.append(f"{where}: privileged")
+    capabilities = ctx.get("capabilities", {})
+    if "ALL" not in capabilities.get("drop", []):
+        problems.append(f"{where}: capabilities not dropped (drop: [ALL])")
+    if capabilities.get("add"):
+        problems.append(f"{where}: capabilities added {capabilities['add']}")
+    if (effective("seccompProfile") or {}).get("type") != "RuntimeDefault":
+        problems.append(f"{where}: seccompProfile is not RuntimeDefault")
     return problems
 
 

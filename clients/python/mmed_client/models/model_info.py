@@ -33,7 +33,7 @@ class ModelInfo:
         input_ (InputSpec): Shape of one crop the ``serving_default`` signature takes.
         metrics (Metrics): Held-out figures, as the paper reports them.
         name (str):
-        status (ModelInfoStatus):
+        status (ModelInfoStatus): available: the backend can serve it right now.
         task (ModelInfoTask):
         training (TrainingInfo):
         version (int):

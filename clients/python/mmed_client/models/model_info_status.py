@@ -1,10 +1,9 @@
 from typing import Literal
 
-ModelInfoStatus = Literal["available", "loading", "unavailable"]
+ModelInfoStatus = Literal["available", "unavailable"]
 
 MODEL_INFO_STATUS_VALUES: set[ModelInfoStatus] = {
     "available",
-    "loading",
     "unavailable",
 }
 
