@@ -14,17 +14,19 @@ ENV PIP_NO_CACHE_DIR=1 \
     PIP_ROOT_USER_ACTION=ignore
 WORKDIR /build
 COPY pyproject.toml docker/image_requirements.py ./
+COPY requirements.lock ./
 # The pins come from pyproject.toml only; image_requirements.py swaps tensorflow==X for
 # tensorflow-cpu==X (same version, no CUDA kernels: TF Serving owns the GPU) and puts
 # tensorflow-serving-api in a --no-deps set (it names the `tensorflow` distribution).
+# requirements.lock (make lock) holds every indirect dependency at the version CI tested.
 # Every dependency ships manylinux wheels (--only-binary): no compiler is needed, even here.
 # tensorflow/include holds C++ headers for building custom ops (~290 MB), unused at run time.
 RUN python image_requirements.py pyproject.toml /build/req \
     && python -m venv --without-pip /opt/venv \
     && python -m pip --python /opt/venv/bin/python install --only-binary=:all: \
-        -r /build/req/requirements.txt \
-    && python -m pip --python /opt/venv/bin/python install --only-binary=:all: --no-deps \
-        -r /build/req/requirements-no-deps.txt \
+        -c /build/requirements.lock -r /build/req/requirements.txt \
+    && python -m pip --python /opt/venv/bin/python install --only-binary=:all: \
+        -c /build/requirements.lock --no-deps -r /build/req/requirements-no-deps.txt \
     && rm -rf /opt/venv/lib/python3.11/site-packages/tensorflow/include
 
 # ---- runtime ------------------------------------------------------------------------------

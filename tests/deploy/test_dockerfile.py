@@ -114,6 +114,17 @@ def test_dependencies_come_from_the_project_pins():
         assert "==" not in install
 
 
+def test_every_install_is_held_at_the_lock():
+    """requirements.lock (make lock) constrains the indirect dependencies of each install."""
+    (build, *_) = dockerfile_stages()
+    text = "\n".join(f"{k} {a}" for k, a in build if k in {"COPY", "RUN"})
+    assert "COPY requirements.lock ./" in text
+    installs = re.findall(r"pip [^&]*install[^&]*", text)
+    assert len(installs) == 2
+    for install in installs:
+        assert "-c /build/requirements.lock" in install, install
+
+
 def test_image_env_matches_the_deployment():
     env = " ".join(a for k, a in dockerfile_stages()[-1] if k == "ENV")
     assert "MMED_MODEL_REPOSITORY=/models" in env
