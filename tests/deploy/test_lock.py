@@ -53,7 +53,7 @@ def test_every_requirement_of_a_locked_package_is_locked() -> None:
             continue
         for spec in requires:
             req = Requirement(spec)
-            if req.marker is None or req.marker.evaluate({"extra": ""}):
-                if canonical(req.name) not in locked:
-                    missing.append(f"{name} needs {req}")
+            needed = req.marker is None or req.marker.evaluate({"extra": ""})
+            if needed and canonical(req.name) not in locked:
+                missing.append(f"{name} needs {req}")
     assert missing == []
