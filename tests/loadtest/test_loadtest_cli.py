@@ -8,10 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from loadtest_helpers import API_KEY
 
 from loadtest.gateway import REPO_ROOT, GatewayProcess
 from loadtest.report import BEGIN, END
+
+pytestmark = pytest.mark.slow  # every load-test phase against a live gateway
 
 
 def test_all_phases_in_miniature(gateway: GatewayProcess, tmp_path: Path) -> None:

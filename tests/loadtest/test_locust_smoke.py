@@ -27,6 +27,8 @@ from loadtest.names import (
     SHED_SUFFIX,
 )
 
+pytestmark = pytest.mark.slow  # Locust runs in subprocesses
+
 ALL_NAMES = [*IMAGE_UPLOADS, PREDICT_VIDEO, MODELS_LIST, MODELS_ONE]
 
 

@@ -30,6 +30,7 @@ def detector() -> FaceDetector:
     return FaceDetector()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("size", "interval", "seconds"),
     [((854, 480), 0.0, 2.0), ((854, 480), 0.5, 6.0), ((1280, 720), 0.0, 1.5)],

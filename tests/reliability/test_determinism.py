@@ -29,6 +29,8 @@ from service.settings import Settings
 from tools.facevideo import face_image, face_video
 from tools.local_server import local_server
 
+pytestmark = pytest.mark.slow  # several gateway processes over the shipped models
+
 SHIPPED = Path(__file__).resolve().parents[2] / "model_repository"
 PROCESSES = 3
 TOLERANCE = 1e-6

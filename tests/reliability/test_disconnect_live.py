@@ -8,10 +8,13 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 from live_server import start_server
 from raw_http import multipart_head, multipart_headers, multipart_tail, request_head
 
 from tools.facevideo import face_image, face_video
+
+pytestmark = pytest.mark.slow  # a live gateway and long uploads
 
 
 def test_a_client_that_disconnects_stops_its_work_and_frees_its_slot(

@@ -54,7 +54,12 @@ def test_upload_dir_is_private(live: LiveServer) -> None:
     assert (live.upload_dir.stat().st_mode & 0o777) == 0o700
 
 
-@pytest.mark.parametrize("case", CORPUS, ids=lambda c: c.name)
+# The ~40-megapixel images take seconds each to decode and refuse: slow.
+SLOW_CASES = {"png-16-bit-39.7mpx", "png-rgba-39.7mpx"}
+CASES = [pytest.param(c, marks=pytest.mark.slow) if c.name in SLOW_CASES else c for c in CORPUS]
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 def test_hostile_input(live: LiveServer, case: HostileCase) -> None:
     started = time.monotonic()
     r = post(live, case)
@@ -68,6 +73,7 @@ def test_hostile_input(live: LiveServer, case: HostileCase) -> None:
             f.write(f"{case.name}\t{case.status}\t{elapsed:.3f}\t{len(case.data)}\n")
 
 
+@pytest.mark.slow
 def test_rss_with_the_corpus_sent_concurrently(live: LiveServer) -> None:
     peak_mb = live.peak_rss() / 2**20  # so far: start-up and the corpus, one at a time
     print(f"gateway peak RSS after the sequential corpus: {peak_mb:.0f} MiB")
@@ -85,6 +91,7 @@ def test_rss_with_the_corpus_sent_concurrently(live: LiveServer) -> None:
     assert peak_mb < RSS_CEILING_MB
 
 
+@pytest.mark.slow
 def test_rss_ceiling_with_the_costliest_input_at_full_concurrency(live: LiveServer) -> None:
     bomb = next(case for case in CORPUS if case.name == "png-rgba-39.7mpx")
     with httpx.Client() as client, ThreadPoolExecutor(4) as pool:

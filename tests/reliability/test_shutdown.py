@@ -25,6 +25,8 @@ from raw_http import (
 
 from tools.facevideo import face_frame, face_photo
 
+pytestmark = pytest.mark.slow  # live gateways stopped with SIGTERM mid-request
+
 GRACE_S = 20
 
 

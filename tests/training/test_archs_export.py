@@ -32,7 +32,11 @@ def repository(tmp_path_factory):
     return tmp_path_factory.mktemp("repo")
 
 
-@pytest.mark.parametrize("arch", list(SPECS))
+# The ImageNet architectures take minutes to build and train even this small: slow.
+ARCHS = [arch if arch == "cnn" else pytest.param(arch, marks=pytest.mark.slow) for arch in SPECS]
+
+
+@pytest.mark.parametrize("arch", ARCHS)
 def test_train_evaluate_export_and_load(arch, data, repository):
     size = SPECS[arch].min_size if arch != "cnn" else 48
     config = RunConfig(data=str(data), arch=arch, size=size, seed=1, val_size=0.25, fit=FAST)
@@ -74,6 +78,7 @@ def test_train_evaluate_export_and_load(arch, data, repository):
     np.testing.assert_array_equal(np.argmax(probs, axis=1), result.predictions)
 
 
+@pytest.mark.slow
 def test_versions_increment_and_never_overwrite(tiny_repository, tmp_path):
     import shutil
 
@@ -176,7 +181,7 @@ def test_paper_cnn_is_table_2():
     assert model.input_shape == (None, 48, 48, 1)
 
 
-@pytest.mark.parametrize("arch", ["cnn", "vgg16"])
+@pytest.mark.parametrize("arch", ["cnn", pytest.param("vgg16", marks=pytest.mark.slow)])
 def test_weights_from_a_path(arch, tmp_path):
     import keras
 

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from model_artifact import ModelRepository
 from training import benchmark
 from training.cli import main
+
+pytestmark = pytest.mark.slow  # trains and exports every architecture for both tasks
 
 
 def test_all_exports_both_tasks_and_writes_the_card(make_image_folder, tmp_path, monkeypatch):

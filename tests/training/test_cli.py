@@ -23,6 +23,7 @@ def micro_data(make_image_folder):
     )
 
 
+@pytest.mark.slow
 def test_train_evaluate_export(micro_data, tmp_path, capsys):
     run_dir = tmp_path / "run"
     repo = tmp_path / "repo"
@@ -65,6 +66,7 @@ def test_masked_proxy_and_random_split(micro_data, tmp_path, capsys):
     assert card["recipe"]["class_map"] == {"anger": "happy_but_angry", "sadness": "happy_but_sad"}
 
 
+@pytest.mark.slow
 def test_kfold_by_subject(micro_data, tmp_path, capsys):
     out = tmp_path / "cv"
     argv = ["evaluate", "--data", str(micro_data), "--folds", "2", "--out", str(out)]
@@ -98,6 +100,7 @@ def test_fewer_than_two_classes(make_image_folder, capsys):
     assert "need at least 2 classes" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_list_archs_as_a_module():
     out = subprocess.run(
         [sys.executable, "-m", "training", "list-archs"],
