@@ -29,8 +29,6 @@ from service.settings import Settings
 from tools.facevideo import face_image, face_video
 from tools.local_server import local_server
 
-pytestmark = pytest.mark.slow  # several gateway processes over the shipped models
-
 SHIPPED = Path(__file__).resolve().parents[2] / "model_repository"
 PROCESSES = 3
 TOLERANCE = 1e-6
@@ -43,10 +41,13 @@ BURST = ["video", "image", "video"]
 Answer = dict[str, Any]
 Post = Callable[[str, str], Answer]
 
-pytestmark = pytest.mark.skipif(
-    not all((SHIPPED / name).is_dir() for name in ("micro-cnn", "masked-cnn")),
-    reason=f"the shipped models (micro-cnn, masked-cnn) are not in {SHIPPED}",
-)
+pytestmark = [
+    pytest.mark.slow,  # several gateway processes over the shipped models
+    pytest.mark.skipif(
+        not all((SHIPPED / name).is_dir() for name in ("micro-cnn", "masked-cnn")),
+        reason=f"the shipped models (micro-cnn, masked-cnn) are not in {SHIPPED}",
+    ),
+]
 
 
 @pytest.fixture(scope="module")
