@@ -184,3 +184,31 @@ def test_bad_uploads_and_limits(make: Make, clip: bytes) -> None:
     assert ok.status_code == 202
     assert wait(c, ok.json()["id"])["status"] == "succeeded"
     assert c.get("/readyz").status_code == 200
+
+
+def test_shutdown_hands_running_jobs_back_and_they_finish_the_same(
+    make: Make, long_clip: bytes, tmp_path: Path
+) -> None:
+    """Lifespan end (what SIGTERM triggers): the job checkpoints and goes back to the queue;
+    the next gateway on the directory finishes it with the frames of an uninterrupted run."""
+    jobs_dir = tmp_path / "shared"
+    first = make(jobs_dir=jobs_dir)
+    jid = submit(first, long_clip).json()["id"]
+    deadline = time.monotonic() + 60
+    while first.get(f"/v1/jobs/{jid}", headers=K1).json()["progress"]["frames_done"] < 200:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    store = first.app.state.jobs.store
+    first.__exit__(None, None, None)
+    row = store.get(jid)
+    assert row is not None and row.status == "queued" and row.lease_owner is None
+    assert 0 < row.ckpt_frames < 360 and row.ckpt_index is not None
+    second = make(jobs_dir=jobs_dir)
+    assert wait(second, jid)["status"] == "succeeded"
+    result = second.get(f"/v1/jobs/{jid}/result", headers=K1).json()
+    reference = second.post(
+        "/v1/predict?sample_interval=0", files={"file": ("c.mp4", long_clip)}, headers=K1
+    ).json()
+    assert [f["index"] for f in result["frames"]] == list(range(360))
+    assert [f["face"] for f in result["frames"]] == [f["face"] for f in reference["frames"]]
+    assert [f["label"] for f in result["frames"]] == [f["label"] for f in reference["frames"]]
