@@ -304,7 +304,8 @@ class SqlStore:
         return (
             self._exec(
                 "UPDATE mmed_jobs SET status = 'queued', lease_owner = NULL, lease_until = NULL, "
-                "rate_fps = NULL WHERE id = ? AND lease_owner = ? AND status = 'running'",
+                "rate_fps = NULL, attempts = attempts - 1 "  # a hand-back is not a failure
+                "WHERE id = ? AND lease_owner = ? AND status = 'running'",
                 (job_id, worker),
             )
             == 1
