@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Route
 
 from service.backends.base import BackendError
 from service.catalogue import CatalogueError, InvalidModelName, UnknownModel, UnknownVersion
@@ -87,8 +88,11 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem_response(status, str(exc), title)
 
     @app.exception_handler(MediaError)
-    async def _media(_: Request, exc: MediaError) -> JSONResponse:
-        return problem_response(exc.status, str(exc), exc.title)
+    async def _media(request: Request, exc: MediaError) -> JSONResponse:
+        detail = str(exc)
+        if exc.status == 413 and request.url.path == "/v1/predict":
+            detail += "; for long recordings submit a job instead: POST /v1/jobs"
+        return problem_response(exc.status, detail, exc.title)
 
     @app.exception_handler(BackendError)
     async def _backend(request: Request, exc: BackendError) -> JSONResponse:
@@ -106,12 +110,25 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem_response(400, "; ".join(parts) or "invalid request", "Bad parameter")
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         title = getattr(exc, "title", None)  # e.g. limits.BodyTooLarge
         headers = dict(exc.headers) if exc.headers else None
+        if exc.status_code == 405:  # every route of the path, not just the first one matched
+            headers = {**(headers or {}), "Allow": ", ".join(_allowed(request))}
         return problem_response(exc.status_code, str(exc.detail), title, headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", exc_info=exc)
         return problem_response(500, "internal error; see the server log with the request id")
+
+
+def _allowed(request: Request) -> list[str]:
+    """The methods of all routes whose path matches the request's (Starlette's 405 lists only
+    the first route's, e.g. POST for /v1/jobs, which also has GET)."""
+    path = request.scope["path"]
+    methods: set[str] = set()
+    for route in request.app.routes:
+        if isinstance(route, Route) and route.methods and route.path_regex.match(path):
+            methods |= route.methods
+    return sorted(methods)

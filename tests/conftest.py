@@ -93,3 +93,15 @@ def make_client(tiny_repository: Path) -> Iterator[Callable[..., object]]:
     yield make
     for client in clients:
         client.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_jobs_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Every gateway a test starts (in-process or a subprocess, which inherits the
+    environment) keeps its jobs in this session's temporary directory, not in ./var/jobs;
+    tests that need their own directory set ``jobs_dir`` / ``MMED_JOBS_DIR`` themselves."""
+    path = tmp_path_factory.mktemp("jobs")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("MMED_JOBS_DIR", str(path))
+    yield path
+    patch.undo()
