@@ -49,7 +49,9 @@ async function loadModels() {
   const task = $("task");
   const chosen = task.value;
   task.replaceChildren(...tasks.map((t) => new Option(t, t)));
+  // The API's own default task first (micro), then whatever the catalogue has.
   if (tasks.includes(chosen)) task.value = chosen;
+  else if (tasks.includes("micro")) task.value = "micro";
   fillModels();
   if (document.body.dataset.state === "loading") setState("idle");
   return models.length > 0;

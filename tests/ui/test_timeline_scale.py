@@ -1,0 +1,93 @@
+"""The timeline at interview scale (issue #18 target): a 12-minute recording analysed every frame
+(21,808 frames) stays interactive — a click seeks in < 100 ms, input to painted frame — and is
+downsampled for drawing only (min/max per pixel column), never for the data.
+
+The result is synthesised and served through Playwright routes in place of the job API
+(long_interview.py says why); the page itself is the real one, served by a real gateway.
+"""
+
+from __future__ import annotations
+
+import statistics
+from pathlib import Path
+
+import pytest
+from long_interview import FRAMES, JOB_ID, result, route_jobs
+
+from tools import ui_browser
+from tools.local_server import ROOT, local_server
+
+REASON = ui_browser.unavailable()
+pytestmark = [pytest.mark.skipif(REASON is not None, reason=REASON or ""), pytest.mark.slow]
+
+# Input event -> the next painted frame, measured in the page.
+LATENCY_PROBE = """(svg) => {
+  window.__latency = [];
+  const probe = (e) => {
+    const t0 = e.timeStamp;
+    requestAnimationFrame(() => setTimeout(() => window.__latency.push(performance.now() - t0)));
+  };
+  svg.addEventListener("pointerdown", probe, { capture: true });
+  svg.addEventListener("keydown", probe, { capture: true });
+}"""
+
+
+@pytest.fixture(scope="module")
+def gateway():
+    with local_server(ROOT / "model_repository") as server:
+        yield server
+
+
+def test_twelve_minutes_every_frame_stays_interactive(gateway, tmp_path: Path) -> None:
+    body = result()
+    with ui_browser.browser() as chromium:
+        tab = ui_browser.new_tab(chromium)
+        page = tab.page
+        route_jobs(page, body)
+        page.goto(f"{gateway.url}/ui")
+        page.get_by_role("button", name="Open").first.click()
+        ui_browser.wait_ready(page, 60)
+        svg = page.locator("#timeline")
+        assert svg.get_attribute("data-frames") == str(FRAMES)
+        assert svg.get_attribute("data-drawing") == "min-max-per-column"
+        assert svg.get_attribute("aria-valuemax") == str(FRAMES - 1)
+        # Drawn: at most two vertices per pixel column and class; the data keep every frame.
+        box = svg.bounding_box()
+        paths = "ps => ps.map(p => p.getAttribute('d'))"
+        for d in page.eval_on_selector_all("#timeline path.line", paths):
+            assert 0 < d.count("L") + d.count("M") <= 2 * box["width"]
+        assert page.locator("#timeline rect.event").count() == len(body["events"])
+
+        svg.evaluate(LATENCY_PROBE)
+        xs = [box["x"] + 40 + i * (box["width"] - 60) / 19 for i in range(20)]
+        y = box["y"] + 100
+        for x in xs:
+            page.mouse.click(x, y)
+            head = float(page.locator("#timeline .playhead").get_attribute("x1"))
+            assert abs(head - (x - box["x"])) < 1.0  # the playhead went where the click was
+        svg.focus()
+        for _ in range(20):
+            page.keyboard.press("ArrowRight")
+        page.wait_for_function("() => window.__latency.length >= 40")
+        latency = page.evaluate("window.__latency")
+        page.keyboard.press("End")
+        assert svg.get_attribute("aria-valuenow") == str(FRAMES - 1)
+
+        with page.expect_download() as download:
+            page.click("#dl-csv")
+        csv = Path(download.value.path()).read_text().splitlines()
+        assert len(csv) == FRAMES + 1 and csv[-1].startswith(f"{FRAMES - 1},")
+        assert "mmed-" + JOB_ID in download.value.suggested_filename
+
+        seeks, keys = latency[:20], latency[20:]
+        print(
+            f"\n12-minute timeline ({FRAMES} frames): click->paint median "
+            f"{statistics.median(seeks):.1f} ms, max {max(seeks):.1f} ms; "
+            f"arrow key->paint median {statistics.median(keys):.1f} ms, max {max(keys):.1f} ms"
+        )
+        # The target is on the typical seek; under this machine's shared load a single input
+        # can wait behind another process, so one outlier in ten is allowed.
+        for sample in (seeks, keys):
+            assert statistics.median(sample) < 100, sample
+            assert sorted(sample)[int(0.9 * len(sample)) - 1] < 100, sample
+        assert tab.errors == []
