@@ -21,6 +21,8 @@ from tools.facevideo import face_photo, write_face_video
 from tools.local_server import ROOT, local_server
 
 OUT = ROOT / "docs" / "images" / "mmed-predict-plot.png"
+REVIEW_PNG = ROOT / "docs" / "images" / "ui-review.png"
+REVIEW_CLIP = ROOT / ".." / "shared" / "data" / "video" / "WolfgangLanger_Pexels.mp4"
 MEDIA = ROOT / "build" / "docs"
 CLIENT_EXAMPLE = """\
 from mmed_client import Client, types
@@ -38,6 +40,23 @@ def write_media(media: Path, seconds: float) -> tuple[Path, Path]:
     image = media / "astronaut.jpg"
     Image.fromarray(face_photo()).save(image, format="JPEG")
     return image, write_face_video(media / "astronaut.mp4", seconds=seconds)
+
+
+def review_screenshot(url: str, video: Path, out: Path) -> None:
+    """The review page (``/ui``) at 1280x800 after analysing ``video`` every frame, paused at
+    40 % of the clip with its face box shown."""
+    from tools import ui_browser
+
+    with ui_browser.browser() as chromium:
+        page = ui_browser.new_tab(chromium).page
+        page.goto(f"{url}/ui")
+        ui_browser.enter_key(page, None)
+        ui_browser.analyse(page, video, timeout_s=1800)
+        box = page.locator("#timeline").bounding_box()
+        page.mouse.click(box["x"] + 34 + 0.4 * (box["width"] - 44), box["y"] + 60)
+        page.wait_for_function("() => !document.getElementById('video').seeking")
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(out))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -91,6 +110,13 @@ def main(argv: list[str] | None = None) -> int:
             )
             lines.append(f"$ {command}\n{shown.replace(str(plot), shown_plot)}")
         parts.append("## mmed\n\n```text\n" + "\n\n".join(lines) + "\n```")
+        from tools.ui_browser import unavailable
+
+        clip = REVIEW_CLIP if REVIEW_CLIP.is_file() else media / "astronaut.mp4"
+        if reason := unavailable():
+            print(f"{os.path.relpath(REVIEW_PNG, ROOT)} kept as it was: {reason}", file=sys.stderr)
+        else:
+            review_screenshot(server.url, clip, REVIEW_PNG)
     transcripts = media / "transcripts.md"
     transcripts.write_text("\n\n".join(parts) + "\n")
     print(f"wrote {shown_plot}, {os.path.relpath(transcripts, ROOT)} and the media beside it")
