@@ -56,7 +56,8 @@ def browser() -> Iterator[Any]:
 
 @dataclass
 class Tab:
-    """A page with what it logged: console errors and page errors, and every request URL."""
+    """A page with what it logged: console errors (``text @ url``) and page errors, and every
+    request URL."""
 
     page: Any
     errors: list[str] = field(default_factory=list)
@@ -66,7 +67,10 @@ class Tab:
 def new_tab(chromium: Any, viewport: dict[str, int] = DESKTOP) -> Tab:
     context = chromium.new_context(viewport=viewport, device_scale_factor=1)
     tab = Tab(context.new_page())
-    tab.page.on("console", lambda m: m.type == "error" and tab.errors.append(m.text))
+    tab.page.on(
+        "console",
+        lambda m: m.type == "error" and tab.errors.append(f"{m.text} @ {m.location.get('url')}"),
+    )
     tab.page.on("pageerror", lambda e: tab.errors.append(str(e)))
     tab.page.on("request", lambda r: tab.urls.append(r.url))
     return tab

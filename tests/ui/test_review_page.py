@@ -73,6 +73,9 @@ def test_upload_follow_and_review(gateway, chromium, tmp_path: Path) -> None:
     assert response.headers["x-content-type-options"] == "nosniff"
     # The server has keys: the page asks for one after its 401.
     page.wait_for_selector("#key-form", state="visible")
+    # Chromium logs that 401 as a failed resource: the one console error expected.
+    assert [e.split(" @ ")[1] for e in tab.errors] == [f"{gateway.url}/v1/models"]
+    assert "401" in tab.errors.pop()
     ui_browser.enter_key(page, KEY)
     assert page.evaluate("sessionStorage.getItem('mmed.apiKey')") == KEY
     assert page.input_value("#sampling") == "0"  # every frame by default
