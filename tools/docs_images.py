@@ -12,6 +12,7 @@ import os
 import shlex
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import httpx
@@ -80,7 +81,10 @@ def main(argv: list[str] | None = None) -> int:
         " --annotate annotated.mp4",
     ]
     parts: list[str] = []
-    with local_server(args.repository, log=media / "uvicorn.log") as server:
+    jobs = tempfile.TemporaryDirectory(prefix="mmed-docs-jobs-")  # the review page's job
+    with jobs, local_server(
+        args.repository, log=media / "uvicorn.log", env={"MMED_JOBS_DIR": jobs.name}
+    ) as server:
         env = {**os.environ, "MMED_SERVER": server.url, "PYTHONPATH": str(ROOT)}
         answer = httpx.post(
             f"{server.url}/v1/predict",

@@ -125,7 +125,8 @@ async function start(event) {
   announce(`Uploading ${file.name}`);
   const upload = submitJob(file, params, (f) => {
     $("bar").value = f;
-    $("progress-text").textContent = `uploading · ${Math.round(f * 100)} %`;
+    $("progress-text").textContent =
+      f < 1 ? `uploading · ${Math.round(f * 100)} %` : "uploaded · the server is checking the file";
   });
   running = { upload };
   let job;
@@ -232,7 +233,7 @@ async function open(id, name) {
 }
 
 function jobName(job) {
-  return job.parameters?.filename || job.filename || files.get(job.id)?.name || job.id.slice(0, 8);
+  return files.get(job.id)?.name || `job ${job.id.slice(0, 8)}`;
 }
 
 async function loadJobs() {
@@ -252,9 +253,10 @@ async function loadJobs() {
     const tr = document.createElement("tr");
     const created = job.created_at ? new Date(job.created_at).toLocaleString() : "";
     const model = job.model ? `${job.model.name} v${job.model.version}` : (job.parameters?.model ?? "");
-    for (const text of [created, jobName(job), model, job.status]) {
+    for (const [text, optional] of [[created, false], [jobName(job), false], [model, true], [job.status, false]]) {
       const td = document.createElement("td");
       td.textContent = text;
+      if (optional) td.className = "optional";
       tr.appendChild(td);
     }
     const actions = document.createElement("td");

@@ -196,6 +196,7 @@ export class Review {
     const tag = document.createElement("span");
     tag.textContent = f.label ? `${f.label} ${pct(f.confidence)}` : "";
     this.box.appendChild(tag);
+    this.box.classList.toggle("tag-inside", oy + f.face.y * sy < 18); // no room above the box
     this.box.hidden = false;
   }
 
@@ -211,7 +212,7 @@ export class Review {
         events === undefined
           ? "This server does not spot events."
           : events === null
-            ? "Events were not computed for this job (they need every frame of a video)."
+            ? "Events were not computed for this job (spotting needs every frame of a video, on a server that spots events)."
             : "No events were spotted.";
       return;
     }

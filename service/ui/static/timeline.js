@@ -8,7 +8,7 @@ const NS = "http://www.w3.org/2000/svg";
 const PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#8C6D1F"];
 export const REST_COLOUR = "#9a9a9a";
 const MARGIN = { left: 34, right: 10, top: 6 };
-const SIZES = { events: 16, lines: 170, gap: 6, band: 16, axis: 20 };
+const SIZES = { events: 16, lines: 200, gap: 6, band: 16, axis: 20 };
 const TICKS = [0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600];
 
 export function classColours(classes, rest) {
