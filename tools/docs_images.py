@@ -82,9 +82,12 @@ def main(argv: list[str] | None = None) -> int:
     ]
     parts: list[str] = []
     jobs = tempfile.TemporaryDirectory(prefix="mmed-docs-jobs-")  # the review page's job
-    with jobs, local_server(
-        args.repository, log=media / "uvicorn.log", env={"MMED_JOBS_DIR": jobs.name}
-    ) as server:
+    with (
+        jobs,
+        local_server(
+            args.repository, log=media / "uvicorn.log", env={"MMED_JOBS_DIR": jobs.name}
+        ) as server,
+    ):
         env = {**os.environ, "MMED_SERVER": server.url, "PYTHONPATH": str(ROOT)}
         answer = httpx.post(
             f"{server.url}/v1/predict",
