@@ -161,8 +161,12 @@ def test_twenty_second_clip_ready_within_two_seconds(gateway, chromium) -> None:
     ui_browser.analyse(page, VIDEOS / "WolfgangLanger_Pexels.mp4", timeout_s=900)
     marks = ui_browser.marks(page)
     ready_ms = marks["mmed-review-ready"] - marks["mmed-job-end"]
+    draw_ms = marks["mmed-review-ready"] - marks["mmed-result-fetched"]
     n = int(page.locator("#timeline").get_attribute("data-frames"))
-    print(f"\n20 s clip, {n} frames: ready {ready_ms:.0f} ms after the job's end event")
+    print(
+        f"\n20 s clip, {n} frames: ready {ready_ms:.0f} ms after the job's end event "
+        f"(result fetched, then drawn and the video's first frame in {draw_ms:.0f} ms)"
+    )
     assert n == len(job_result(gateway.url, page.evaluate("document.body.dataset.ready"))["frames"])
     assert n > 400  # 19.7 s at 23.976 fps: 472 frames
     assert ready_ms <= 2000

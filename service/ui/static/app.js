@@ -217,6 +217,7 @@ async function open(id, name) {
   let result;
   try {
     result = await fetchResult(id);
+    performance.mark("mmed-result-fetched");
   } catch (err) {
     setState("idle");
     showError("submit-error", err);
@@ -253,10 +254,10 @@ async function loadJobs() {
     const tr = document.createElement("tr");
     const created = job.created_at ? new Date(job.created_at).toLocaleString() : "";
     const model = job.model ? `${job.model.name} v${job.model.version}` : (job.parameters?.model ?? "");
-    for (const [text, optional] of [[created, false], [jobName(job), false], [model, true], [job.status, false]]) {
+    for (const [text, kind] of [[created, ""], [jobName(job), "file"], [model, "optional"], [job.status, ""]]) {
       const td = document.createElement("td");
       td.textContent = text;
-      if (optional) td.className = "optional";
+      td.className = kind;
       tr.appendChild(td);
     }
     const actions = document.createElement("td");

@@ -29,7 +29,7 @@ function swatch(colour, text) {
   return span;
 }
 
-const pct = (p) => (p == null ? "–" : `${(100 * p).toFixed(1)} %`);
+const pct = (p) => (p == null ? "–" : `${(100 * p).toFixed(1)}\u00a0%`);
 
 export function restClassOf(model) {
   if (model.rest_class !== undefined) return model.rest_class;
