@@ -150,6 +150,27 @@ def test_upload_follow_and_review(gateway, chromium, tmp_path: Path) -> None:
     assert not any(KEY in line for line in gateway.log.read_text().splitlines())
 
 
+def test_cancel_a_running_job(gateway, chromium) -> None:
+    """Cancel while the job runs: the page sends DELETE, returns to the form; the job is
+    cancelled for the API too."""
+    tab = ui_browser.new_tab(chromium)
+    page = tab.page
+    page.goto(f"{gateway.url}/ui")
+    ui_browser.enter_key(page, KEY)
+    page.set_input_files("#file", str(VIDEOS / "WolfgangLanger_Pexels.mp4"))
+    page.click("#start")
+    page.wait_for_function(
+        "() => document.getElementById('progress-text').textContent.startsWith('running')",
+        timeout=120_000,
+    )
+    assert page.locator("#live").text_content().startswith("Analysis")
+    page.click("#cancel")
+    page.wait_for_selector("#submit", state="visible")
+    jobs = httpx.get(f"{gateway.url}/v1/jobs", headers={"X-API-Key": KEY}).json()["jobs"]
+    assert jobs[0]["status"] == "cancelled"
+    assert len(tab.errors) == 1 and "401" in tab.errors[0]  # only the key probe
+
+
 @pytest.mark.slow
 def test_twenty_second_clip_ready_within_two_seconds(gateway, chromium) -> None:
     """Issue #18 target: a 20 s clip every frame, page ready to review <= 2 s after the job
@@ -158,6 +179,7 @@ def test_twenty_second_clip_ready_within_two_seconds(gateway, chromium) -> None:
     page = tab.page
     page.goto(f"{gateway.url}/ui")
     ui_browser.enter_key(page, KEY)
+    assert len(tab.errors) == 1 and "401" in tab.errors.pop()  # the key probe (see above)
     ui_browser.analyse(page, VIDEOS / "WolfgangLanger_Pexels.mp4", timeout_s=900)
     marks = ui_browser.marks(page)
     ready_ms = marks["mmed-review-ready"] - marks["mmed-job-end"]

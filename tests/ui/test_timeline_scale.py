@@ -67,7 +67,7 @@ def test_twelve_minutes_every_frame_stays_interactive(gateway, tmp_path: Path) -
         y = box["y"] + 100
         for x in xs:
             page.mouse.click(x, y)
-            head = float(page.locator("#timeline .playhead").get_attribute("x1"))
+            head = float(page.locator(".cursor.playhead").get_attribute("data-x"))
             assert abs(head - (x - box["x"])) < 1.0  # the playhead went where the click was
         svg.focus()
         for _ in range(20):
@@ -81,8 +81,8 @@ def test_twelve_minutes_every_frame_stays_interactive(gateway, tmp_path: Path) -
         third = body["events"][2]
         page.locator("#events tbody button").nth(2).click()
         assert svg.get_attribute("aria-valuenow") == str(third["onset_index"])
-        head = page.locator("#timeline .playhead").get_attribute("x1")
-        assert head == page.locator("#timeline .selection").get_attribute("x1")
+        head = page.locator(".cursor.playhead").get_attribute("data-x")
+        assert head == page.locator(".cursor.selection").get_attribute("data-x")
 
         with page.expect_download() as download:
             page.click("#dl-csv")

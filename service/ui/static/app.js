@@ -308,6 +308,8 @@ function wire() {
     drop.classList.remove("over");
     chooseFile(e.dataTransfer.files[0]);
   });
+  // A file dropped beside the drop zone must not make the browser navigate to it.
+  for (const name of ["dragover", "drop"]) window.addEventListener(name, (e) => e.preventDefault());
   $("options").addEventListener("submit", start);
   $("cancel").addEventListener("click", cancel);
   $("new").addEventListener("click", () => {

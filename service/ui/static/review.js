@@ -94,7 +94,10 @@ export class Review {
         resolve();
       };
       media.addEventListener(image ? "load" : "loadeddata", done, { once: true });
-      media.addEventListener("error", done, { once: true });
+      media.addEventListener("error", () => {
+        $("readout").textContent = "This browser cannot play this file; the timeline still works.";
+        resolve();
+      }, { once: true });
       media.src = this.url;
     });
   }

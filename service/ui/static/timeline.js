@@ -59,6 +59,17 @@ export class Timeline {
     svg.addEventListener("pointerup", stop);
     svg.addEventListener("pointercancel", stop);
     svg.addEventListener("keydown", (e) => this.key(e));
+    // The cursors are layers of their own above the chart: moving one is a compositor
+    // transform and does not repaint the chart's thousands of vertices.
+    const cursor = (name) => {
+      const div = document.createElement("div");
+      div.className = `cursor ${name}`;
+      div.setAttribute("aria-hidden", "true");
+      svg.parentElement.appendChild(div);
+      return div;
+    };
+    this.selLine = cursor("selection");
+    this.headLine = cursor("playhead");
     new ResizeObserver(() => this.n && this.schedule()).observe(svg.parentElement);
   }
 
@@ -158,8 +169,10 @@ export class Timeline {
     this.drawBand();
     this.drawLines();
     if (hasEvents) this.drawEvents();
-    this.selLine = el("line", { class: "selection", y1: MARGIN.top, y2: this.rows.axis }, svg);
-    this.headLine = el("line", { class: "playhead", y1: MARGIN.top, y2: this.rows.axis }, svg);
+    for (const line of [this.selLine, this.headLine]) {
+      line.style.top = `${MARGIN.top}px`;
+      line.style.height = `${this.rows.axis - MARGIN.top}px`;
+    }
     this.moveLine(this.selLine, this.n ? this.ts[this.selected] : 0);
     this.moveLine(this.headLine, this.playhead);
   }
@@ -303,10 +316,10 @@ export class Timeline {
   }
 
   moveLine(line, t) {
-    if (!line) return;
+    if (!this.width) return;
     const x = this.xOf(t).toFixed(1);
-    line.setAttribute("x1", x);
-    line.setAttribute("x2", x);
+    line.dataset.x = x; // in the chart's pixels, as the SVG's own coordinates
+    line.style.transform = `translateX(${x}px)`;
   }
 
   setPlayhead(t) {
