@@ -55,8 +55,12 @@ def review_screenshot(url: str, video: Path, out: Path) -> None:
         ui_browser.analyse(page, video, timeout_s=1800)
         box = page.locator("#timeline").bounding_box()
         page.mouse.click(box["x"] + 34 + 0.4 * (box["width"] - 44), box["y"] + 60)
-        page.wait_for_function("() => !document.getElementById('video').seeking")
-        page.wait_for_timeout(300)
+        # Seeked and the frame decoded, so that the player's loading spinner has gone.
+        page.wait_for_function(
+            "() => { const v = document.getElementById('video'); "
+            "return !v.seeking && v.readyState >= 3; }"
+        )
+        page.wait_for_timeout(1500)
         page.screenshot(path=str(out))
 
 
