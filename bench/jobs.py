@@ -13,7 +13,8 @@ cached in ``bench/.cache/`` — analysed every frame as one job on a fresh gatew
 
 The machine's load average is recorded beside the figures. Results: ``bench/.cache/jobs.json``
 and the "Jobs" section of ``docs/benchmarks.md`` (between its markers, nothing else touched).
-``BENCH_JOBS_MINUTES`` shortens the recording (a quick check; the report says so).
+``BENCH_JOBS_MINUTES`` shortens the recording (a quick check; the report says so);
+``--report`` re-renders the section from ``bench/.cache/jobs.json``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sys
 import tempfile
 import threading
 import time
@@ -255,6 +257,12 @@ def report(figures: dict[str, Any]) -> str:
         f"max probability difference {k['max_prob_diff']:.1e} | identical: "
         f"{'met' if k['identical'] else 'NOT met'} |",
         "",
+        "Boxes, labels and timestamps of the resumed run are exact; a probability may differ "
+        f"by float32 round-off (at most {k['max_prob_diff']:.1e} here): the first "
+        "batch after the resume point holds fewer crops than the uninterrupted run's, and "
+        "oneDNN picks its kernels by batch size (later batches line up again, see "
+        "``Pipeline._chunks``).",
+        "",
         f"Machine: 2 cores, shared with other work during the run: load average "
         f"{u['load_before'][0]:.1f} (1 min) at the start, {u['load_after'][0]:.1f} at the end "
         f"of the uninterrupted run; the benchmark ran under `nice -n 10`. Measured "
@@ -277,6 +285,9 @@ def write_report(section: str) -> None:
 
 
 def main() -> None:
+    if "--report" in sys.argv:  # re-render the section from the last run's figures
+        write_report(report(json.loads((CACHE / "jobs.json").read_text())))
+        return
     minutes = float(os.environ.get("BENCH_JOBS_MINUTES", "12"))
     video = build_recording(minutes)
     with av.open(str(video)) as c:

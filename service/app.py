@@ -18,6 +18,7 @@ from service.errors import install_error_handlers
 from service.faces import FaceDetector
 from service.jobs import routes as job_routes
 from service.jobs.metrics import JobMetrics
+from service.jobs.runner import no_analysis
 from service.jobs.service import open_jobs
 from service.limits import ConcurrencyLimitMiddleware, UploadLimitMiddleware
 from service.media import MediaLimits
@@ -66,8 +67,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await backend.start(defaults)
     log.info("ready: backend=%s models=%s", backend.name, [m.name for m in defaults])
     if settings.jobs_enabled:
+        # app.state.job_analysis: (model, options) -> Analysis | None, the jobs' post-stage.
         app.state.jobs = open_jobs(
-            settings, app.state.pipeline, app.state.catalogue, app.state.job_metrics
+            settings,
+            app.state.pipeline,
+            app.state.catalogue,
+            app.state.job_metrics,
+            app.state.job_analysis,
         )
     try:
         yield
@@ -95,6 +101,7 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.job_metrics = JobMetrics(metrics.registry)
+    app.state.job_analysis = no_analysis  # spotting (C4) sets its Analysis factory here
     app.state.catalogue = Catalogue(settings.model_repository, settings.catalogue_refresh_s)
     app.state.backend = backend or make_backend(settings, metrics)
     app.state.pipeline = Pipeline(

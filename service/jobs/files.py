@@ -6,6 +6,7 @@ checked against ``ID_PATTERN`` (no separators, no dots), after the owner check.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -33,7 +34,8 @@ class JobFiles:
         self.root = root
         self.max_bytes = max_bytes
         root.mkdir(parents=True, exist_ok=True)
-        os.chmod(root, 0o700)
+        with contextlib.suppress(OSError):  # a mounted volume's root may not be ours to chmod
+            os.chmod(root, 0o700)
 
     def dir(self, job_id: str) -> Path:
         if not _ID.match(job_id):

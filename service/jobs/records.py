@@ -12,6 +12,7 @@ import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -46,9 +47,13 @@ def decode(line: bytes | str) -> FrameRecord:
     )
 
 
-def read(path: Path, offset: int = 0, limit: int | None = None) -> Iterator[FrameRecord]:
-    """Records ``offset`` .. ``offset + limit`` of the file, streamed (bounded memory)."""
-    with open(path, "rb") as f:
+def read(
+    source: Path | BinaryIO, offset: int = 0, limit: int | None = None
+) -> Iterator[FrameRecord]:
+    """Records ``offset`` .. ``offset + limit`` of the file (a path, or a file opened before:
+    it stays readable if the job is deleted meanwhile), streamed (bounded memory)."""
+    f = open(source, "rb") if isinstance(source, Path) else source  # noqa: SIM115
+    with f:
         for n, line in enumerate(f):
             if n < offset:
                 continue

@@ -11,7 +11,7 @@ import json
 import math
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -119,24 +119,32 @@ def _jsonable(event: Any) -> Any:
     return dump(mode="json") if dump is not None else event
 
 
-def frames_json(path: Path, classes: list[str], offset: int, limit: int | None) -> Iterator[str]:
-    for record in records.read(path, offset, limit):
+def frames_json(
+    source: Path | BinaryIO, classes: list[str], offset: int, limit: int | None
+) -> Iterator[str]:
+    for record in records.read(source, offset, limit):
         yield frame_result(record, classes).model_dump_json()
 
 
 def body(
-    meta: dict[str, Any], model: dict[str, Any], path: Path, offset: int, limit: int | None
+    meta: dict[str, Any],
+    model: dict[str, Any],
+    source: Path | BinaryIO,
+    offset: int,
+    limit: int | None,
 ) -> Iterator[bytes]:
     """The JSON body, frames streamed from the file between the stored parts."""
     head = {k: meta[k] for k in ("media", "summary", "timing_ms", "events")}
     head["model"] = model
     prefix = json.dumps(head, separators=(",", ":"))[:-1]
     yield (prefix + ',"frames":[').encode()
-    for n, frame in enumerate(frames_json(path, model["classes"], offset, limit)):
+    for n, frame in enumerate(frames_json(source, model["classes"], offset, limit)):
         yield (("," if n else "") + frame).encode()
     yield b"]}"
 
 
-def ndjson(path: Path, classes: list[str], offset: int, limit: int | None) -> Iterator[bytes]:
-    for frame in frames_json(path, classes, offset, limit):
+def ndjson(
+    source: Path | BinaryIO, classes: list[str], offset: int, limit: int | None
+) -> Iterator[bytes]:
+    for frame in frames_json(source, classes, offset, limit):
         yield frame.encode() + b"\n"

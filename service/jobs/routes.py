@@ -258,13 +258,16 @@ async def get_result(
         raise Problem(
             409, f"job {job_id!r} is {row.status}; no result", title="Result not available"
         )
-    path = jobs.files.frames(job_id)
+    try:  # opened now: a delete or expiry while the body streams does not cut it
+        frames = await asyncio.to_thread(open, jobs.files.frames(job_id), "rb")
+    except FileNotFoundError as exc:
+        raise Problem(404, f"no job {job_id!r}", title="Job not found") from exc
     if NDJSON in request.headers.get("accept", ""):
         return StreamingResponse(
-            results.ndjson(path, row.model["classes"], offset, limit), media_type=NDJSON
+            results.ndjson(frames, row.model["classes"], offset, limit), media_type=NDJSON
         )
     return StreamingResponse(
-        results.body(row.result, row.model, path, offset, limit), media_type="application/json"
+        results.body(row.result, row.model, frames, offset, limit), media_type="application/json"
     )
 
 
