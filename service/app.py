@@ -29,6 +29,7 @@ from service.pipeline import Pipeline
 from service.resolver import Resolver
 from service.routes import health, models, predict
 from service.settings import Settings, settings_from_env
+from service.ui import router as ui_router
 
 log = logging.getLogger("mmed.app")
 VERSION = "0.1.0"
@@ -117,7 +118,7 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
         batch=settings.inference_batch,
     )
     install_error_handlers(app)
-    for router in (predict.router, models.router, health.router, job_routes.router):
+    for router in (predict.router, models.router, health.router, job_routes.router, ui_router):
         app.include_router(router)
     # Added innermost first: the request context wraps everything, then admission control.
     app.add_middleware(UploadLimitMiddleware, max_bytes=settings.max_upload_bytes, metrics=metrics)

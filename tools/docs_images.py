@@ -12,6 +12,7 @@ import os
 import shlex
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import httpx
@@ -21,6 +22,8 @@ from tools.facevideo import face_photo, write_face_video
 from tools.local_server import ROOT, local_server
 
 OUT = ROOT / "docs" / "images" / "mmed-predict-plot.png"
+REVIEW_PNG = ROOT / "docs" / "images" / "ui-review.png"
+REVIEW_CLIP = ROOT / ".." / "shared" / "data" / "video" / "WolfgangLanger_Pexels.mp4"
 MEDIA = ROOT / "build" / "docs"
 CLIENT_EXAMPLE = """\
 from mmed_client import Client, types
@@ -38,6 +41,27 @@ def write_media(media: Path, seconds: float) -> tuple[Path, Path]:
     image = media / "astronaut.jpg"
     Image.fromarray(face_photo()).save(image, format="JPEG")
     return image, write_face_video(media / "astronaut.mp4", seconds=seconds)
+
+
+def review_screenshot(url: str, video: Path, out: Path) -> None:
+    """The review page (``/ui``) at 1280x800 after analysing ``video`` every frame, paused at
+    40 % of the clip with its face box shown."""
+    from tools import ui_browser
+
+    with ui_browser.browser() as chromium:
+        page = ui_browser.new_tab(chromium).page
+        page.goto(f"{url}/ui")
+        ui_browser.enter_key(page, None)
+        ui_browser.analyse(page, video, timeout_s=1800)
+        box = page.locator("#timeline").bounding_box()
+        page.mouse.click(box["x"] + 34 + 0.4 * (box["width"] - 44), box["y"] + 60)
+        # Seeked and the frame decoded, so that the player's loading spinner has gone.
+        page.wait_for_function(
+            "() => { const v = document.getElementById('video'); "
+            "return !v.seeking && v.readyState >= 3; }"
+        )
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(out))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,7 +85,13 @@ def main(argv: list[str] | None = None) -> int:
         " --annotate annotated.mp4",
     ]
     parts: list[str] = []
-    with local_server(args.repository, log=media / "uvicorn.log") as server:
+    jobs = tempfile.TemporaryDirectory(prefix="mmed-docs-jobs-")  # the review page's job
+    with (
+        jobs,
+        local_server(
+            args.repository, log=media / "uvicorn.log", env={"MMED_JOBS_DIR": jobs.name}
+        ) as server,
+    ):
         env = {**os.environ, "MMED_SERVER": server.url, "PYTHONPATH": str(ROOT)}
         answer = httpx.post(
             f"{server.url}/v1/predict",
@@ -91,6 +121,13 @@ def main(argv: list[str] | None = None) -> int:
             )
             lines.append(f"$ {command}\n{shown.replace(str(plot), shown_plot)}")
         parts.append("## mmed\n\n```text\n" + "\n\n".join(lines) + "\n```")
+        from tools.ui_browser import unavailable
+
+        clip = REVIEW_CLIP if REVIEW_CLIP.is_file() else media / "astronaut.mp4"
+        if reason := unavailable():
+            print(f"{os.path.relpath(REVIEW_PNG, ROOT)} kept as it was: {reason}", file=sys.stderr)
+        else:
+            review_screenshot(server.url, clip, REVIEW_PNG)
     transcripts = media / "transcripts.md"
     transcripts.write_text("\n\n".join(parts) + "\n")
     print(f"wrote {shown_plot}, {os.path.relpath(transcripts, ROOT)} and the media beside it")
