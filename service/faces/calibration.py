@@ -38,3 +38,22 @@ class ScoreModel:
 FULL_SEARCH = ScoreModel(log_neighbours=2.499, level_weight=0.630, bias=-8.735)
 # FaceTracker's search in a small window around a previous box, the face at 48 px.
 WINDOW_SEARCH = ScoreModel(log_neighbours=2.745, level_weight=0.415, bias=-7.019)
+
+
+@dataclass(frozen=True)
+class LogitScore:
+    """Calibrated confidence of a detector's raw score: a logistic model of its logit."""
+
+    slope: float
+    bias: float
+
+    def __call__(self, raw: float) -> float:
+        raw = min(max(raw, 1e-7), 1.0 - 1e-7)
+        z = self.slope * math.log(raw / (1.0 - raw)) + self.bias
+        return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
+
+
+# BlazeFace's boxes in Haar's framing (service.faces.tracker), whole-frame and around-the-face
+# searches: tests/media/calibrate_face_score.py blazeface (523 faces / 1290 other detections;
+# at score >= 0.5 it keeps 91.8 % of the faces and 1.9 % of the rest).
+BLAZEFACE = LogitScore(slope=2.105, bias=0.504)

@@ -1,187 +1,229 @@
-"""Per-stream face tracking: a full search now and then, a small search around the last face.
+"""Per-video face tracking: BlazeFace finds and confirms the face, optical flow follows it.
 
-How the defaults were chosen (scenes, timings): docs/benchmarks.md, "Face detection: how the
-defaults were chosen".
+One ``FaceTracker`` per video (not thread-safe; frames in presentation order). Per frame:
+
+- **Followed** (a face in the previous frame, at most ``flow_gap_s`` before): Lucas-Kanade
+  optical flow of corner points inside the previous box, in a window around it downscaled so
+  the face is ``flow_face_px`` pixels, moves and scales the box (the median shift and the
+  median ratio of point distances). Flow survives talking, blinking, tilting and looking down,
+  which the Haar window search did not; it costs a fraction of a millisecond.
+- **Confirmed** (every ``confirm_s`` of media, when the flow loses its points, and on every
+  frame of a sparse sampling): BlazeFace on a square ``roi`` box sizes wide around the face.
+  The face at about 128 / ``roi`` of the model's input is BlazeFace's best case; a miss there
+  is a lost face and gets a full search at once.
+- **Full search** (the first frame, a lost face, every ``refresh_s`` of media for a new,
+  larger face): BlazeFace on the whole frame letterboxed; if it finds nothing, the Haar
+  keyframe search (``HaarTracker.full_search``: frontal faces too small for BlazeFace's view
+  of the whole frame) at once for a face just lost, else at most every ``haar_every_s``.
+- **No face**: while no face is seen, BlazeFace searches at most every ``search_every_s`` of
+  media (frames in between get no face without a search), so a faceless stretch costs a
+  bounded rate of searches; a face that appears is found within ``search_every_s`` (frontal
+  faces BlazeFace cannot see whole-frame: within ``haar_every_s``).
+
+Boxes are in Haar's framing (``blazeface_box``: the shipped models are trained on Haar-box
+crops); scores are calibrated probabilities (``BLAZEFACE`` for BlazeFace's boxes, Haar's own
+models for a Haar fallback; a followed frame keeps its last confirmation's score).
 """
 
 from __future__ import annotations
 
 import math
+import threading
 
+import cv2
 import numpy as np
 
-from service.faces.box import FaceBox, as_grey
-from service.faces.calibration import WINDOW_SEARCH
-from service.faces.detector import Candidate, FaceDetector
+from service.faces.blazeface import BlazeFace, Detection
+from service.faces.box import FaceBox, as_grey, iou
+from service.faces.calibration import BLAZEFACE
+from service.faces.detector import FaceDetector
+from service.faces.haar_tracker import HaarTracker
 
-# A full search at least every 10 s of media; keyframes: a coarse search (scale steps 1.2,
-# 3 neighbours, the smallest face at 36 px); tracked faces searched at 48 px.
-DEFAULT_REFRESH_S = 10.0
-DEFAULT_KEYFRAME_FACE_PX: int | None = 36
-DEFAULT_KEYFRAME_SCALE_FACTOR = 1.2
-DEFAULT_KEYFRAME_MIN_NEIGHBORS = 3
-DEFAULT_TRACK_FACE_PX = 48
+# Haar's box around BlazeFace's: the same centre column, 1.16x the size, 0.15 of BlazeFace's
+# height higher (medians over the real clips' frames where both find the face; see
+# docs/benchmarks.md). Haar boxes are the training crops' framing (CK+48).
+HAAR_SIZE = 1.16
+HAAR_SHIFT_UP = 0.15
+
+_SHARED: list[BlazeFace] = []
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_blazeface() -> BlazeFace:
+    """One process-wide BlazeFace (its interpreters are per thread)."""
+    with _SHARED_LOCK:
+        if not _SHARED:
+            _SHARED.append(BlazeFace(min_score=0.5))
+        return _SHARED[0]
+
+
+def blazeface_box(d: Detection, width: int, height: int) -> FaceBox:
+    """BlazeFace's detection as a Haar-framed, calibrated box, clipped to the frame."""
+    side = HAAR_SIZE * max(d.w, d.h)
+    cx, cy = d.x + d.w / 2, d.y + d.h / 2 - HAAR_SHIFT_UP * d.h
+    return _clipped(cx - side / 2, cy - side / 2, side, side, BLAZEFACE(d.score), width, height)
+
+
+def _clipped(x: float, y: float, w: float, h: float, score: float, width: int, height: int):
+    x0, y0 = min(max(round(x), 0), width - 1), min(max(round(y), 0), height - 1)
+    x1, y1 = max(x0 + 1, min(round(x + w), width)), max(y0 + 1, min(round(y + h), height))
+    return FaceBox(x0, y0, x1 - x0, y1 - y0, score)
 
 
 class FaceTracker:
-    """Per-stream detection: a full search now and then, a small search around the last face
-    in between. One tracker per video (not thread-safe; frames in presentation order).
-
-    - Full search (the first frame, every ``refresh_s`` seconds of media, and whenever the
-      face is lost): a coarse whole-frame search (``keyframe_scale_factor``, at least
-      ``keyframe_min_neighbors``) on the frame downscaled so that the smallest face it looks
-      for (``min_size_frac`` of the frame) is ``keyframe_face_px`` pixels (never upscaled);
-      then the ``max_candidates`` best of what it found are each confirmed by the tracked
-      search below (``refine_window``, ``refine_tolerance``), and the detector's choice among
-      the confirmed boxes is the face. Haar's cost grows with the pixels and the scales
-      searched. If nothing is confirmed, the detector's own search (``FaceDetector.detect``)
-      runs on the frame, so a frame where the detector alone finds a face always gets one
-      (frames without any face pay for both searches).
-    - Tracked frames: a square wider than the previous box by ``min_window`` box sizes on
-      every side, plus the seconds since the previous frame, at most ``window``,
-      downscaled so the face is ``face_px`` pixels (a constant-size image), searched only for
-      faces up to ``size_tolerance`` times smaller or larger than it. If nothing is found
-      there, the same frame gets a full search, so a face the full search would find is never
-      lost to tracking.
-
-    Boxes found by the window search are scored by ``WINDOW_SEARCH``, calibrated for it as
-    ``FULL_SEARCH`` is for the detector's own search (which scores a fallback's box).
-    """
+    """The face in each frame of one video (see the module docstring)."""
 
     def __init__(
         self,
         detector: FaceDetector,
         *,
-        refresh_s: float = DEFAULT_REFRESH_S,
-        keyframe_face_px: int | None = DEFAULT_KEYFRAME_FACE_PX,
-        keyframe_scale_factor: float = DEFAULT_KEYFRAME_SCALE_FACTOR,
-        keyframe_min_neighbors: int = DEFAULT_KEYFRAME_MIN_NEIGHBORS,
-        max_candidates: int = 4,
-        refine_window: float = 0.35,
-        refine_tolerance: float = 1.3,
-        face_px: int = DEFAULT_TRACK_FACE_PX,
-        window: float = 0.5,
-        min_window: float = 0.2,
-        size_tolerance: float = 1.15,
+        blazeface: BlazeFace | None = None,
+        confirm_s: float = 0.2,
+        flow_gap_s: float = 0.1,
+        flow_face_px: int = 48,
+        roi: float = 2.0,
+        refresh_s: float = 2.0,
+        search_every_s: float = 0.2,
+        haar_every_s: float = 2.0,
     ) -> None:
-        if refresh_s < 0:
-            raise ValueError("refresh_s must be >= 0")
-        if keyframe_face_px is not None and keyframe_face_px < 24:
-            raise ValueError("keyframe_face_px must be None or >= 24 (the Haar window)")
-        if keyframe_scale_factor <= 1.0 or keyframe_min_neighbors < 0 or max_candidates < 1:
-            raise ValueError(
-                "keyframe_scale_factor must be > 1, keyframe_min_neighbors >= 0, "
-                "max_candidates >= 1"
-            )
-        if face_px < 24 or not 0 <= min_window <= window or size_tolerance <= 1.0:
-            raise ValueError(
-                "face_px must be >= 24, 0 <= min_window <= window and size_tolerance > 1"
-            )
-        if refine_window < 0 or refine_tolerance <= 1.0:
-            raise ValueError("refine_window must be >= 0 and refine_tolerance > 1")
+        if min(confirm_s, flow_gap_s, refresh_s, search_every_s, haar_every_s) < 0:
+            raise ValueError("the tracker's intervals must be >= 0")
+        if flow_face_px < 16 or roi < 1.2:
+            raise ValueError("flow_face_px must be >= 16 and roi >= 1.2")
         self.detector = detector
+        self.blazeface = blazeface or shared_blazeface()
+        self.haar = HaarTracker(detector)
+        self.confirm_s = confirm_s
+        self.flow_gap_s = flow_gap_s
+        self.flow_face_px = flow_face_px
+        self.roi = roi
         self.refresh_s = refresh_s
-        self.keyframe_face_px = keyframe_face_px
-        self.keyframe_scale_factor = keyframe_scale_factor
-        self.keyframe_min_neighbors = keyframe_min_neighbors
-        self.max_candidates = max_candidates
-        self.refine_window = refine_window
-        self.refine_tolerance = refine_tolerance
-        self.face_px = face_px
-        self.window = window
-        self.min_window = min_window
-        self.size_tolerance = size_tolerance
+        self.search_every_s = search_every_s
+        self.haar_every_s = haar_every_s
         self._last: FaceBox | None = None
-        self._last_full: float | None = None
-        self._last_t: float | None = None
+        self._prev: np.ndarray | None = None
+        self._t: float | None = None
+        self._confirmed_t = -math.inf
+        self._full_t = -math.inf
+        self._search_t = -math.inf
+        self._haar_t = -math.inf
+        # Counters (benchmarks, tests): frames followed by flow, confirmed by BlazeFace around
+        # the face, whole-frame searches (BlazeFace), Haar fallbacks, frames skipped unsearched.
+        self.followed = 0
+        self.confirmed = 0
         self.full_searches = 0
-        self.tracked = 0
-        self.fallbacks = 0  # full searches the coarse pass could not answer
+        self.haar_searches = 0
+        self.skipped = 0
 
     def detect(self, grey: np.ndarray, timestamp_s: float | None = None) -> FaceBox | None:
-        """The face in this frame (``timestamp_s``: media time, for the refresh schedule)."""
+        """The face in this frame (``timestamp_s``: media time; None = search every frame)."""
         grey = as_grey(grey)
-        due = (
-            self._last_full is None
-            or timestamp_s is None
-            or timestamp_s - self._last_full >= self.refresh_s
-        )
+        t = timestamp_s
         box = None
-        if self._last is not None and not due:
-            # Faces move: the window grows with the time since the previous frame.
-            gap = None if self._last_t is None else timestamp_s - self._last_t
-            window = self.window if gap is None else min(self.window, self.min_window + gap)
-            box = self._around(grey, self._last, window, self.size_tolerance)
-            if box is not None:
-                self.tracked += 1
-        if box is None:
-            box = self._full(grey)
-            self.full_searches += 1
-            self._last_full = timestamp_s
-        self._last = box
-        self._last_t = timestamp_s
+        if self._last is not None and t is not None:
+            if t - self._full_t >= self.refresh_s:
+                box = self._refresh(grey, t, self._last)
+            if box is None:
+                box = self._track(grey, t)
+        elif self._last is None and t is not None and t - self._search_t < self.search_every_s:
+            self.skipped += 1
+        else:
+            box = self._full(grey, t)
+        self._last, self._prev, self._t = box, grey, t
         return box
 
-    def _full(self, grey: np.ndarray) -> FaceBox | None:
-        d = self.detector
+    def _track(self, grey: np.ndarray, t: float) -> FaceBox | None:
+        last = self._last
+        assert last is not None
+        near = self._t is not None and 0 <= t - self._t <= self.flow_gap_s
+        if near and t - self._confirmed_t < self.confirm_s:
+            moved = self._flow(self._prev, grey, last)
+            if moved is not None:
+                self.followed += 1
+                return moved
+        found = self._around(grey, last)
+        if found is not None:
+            self.confirmed += 1
+            self._confirmed_t = t
+            return found
+        return self._full(grey, t, lost=True)  # lost: search the whole frame now
+
+    def _refresh(self, grey: np.ndarray, t: float, last: FaceBox) -> FaceBox | None:
+        """A whole-frame search while a face is tracked: a larger face elsewhere replaces it
+        (None: keep tracking the current one)."""
+        self.full_searches += 1
+        self._full_t = t
         height, width = grey.shape
-        smallest = d.min_size_frac * min(height, width)
-        scale = 1.0
-        if d.detect_width is not None and width > d.detect_width:
-            scale = d.detect_width / width
-        if self.keyframe_face_px is not None and smallest * scale > self.keyframe_face_px:
-            scale = self.keyframe_face_px / smallest
-        coarse = d.search(
-            grey,
-            scale,
-            min_side=max(1, round(smallest * scale)),
-            scale_factor=self.keyframe_scale_factor,
-            min_neighbors=self.keyframe_min_neighbors,
-        )
-        best = sorted(coarse, key=lambda c: c.face_box().score, reverse=True)
-        confirmed = [
-            box
-            for c in best[: self.max_candidates]
-            if (box := self._around(grey, c.face_box(), self.refine_window, self.refine_tolerance))
-        ]
-        found = d.pick(confirmed)
-        if found is None:
-            # Nothing confirmed: the detector's own search decides, so the tracker never
-            # finds a face in fewer frames than the detector alone would.
-            self.fallbacks += 1
-            found = d.detect(grey)
+        found = self._best(self.blazeface.detect_frame(grey), width, height)
+        if found is None or iou(found, last) > 0.3 or found.w <= last.w:
+            return None
+        self._confirmed_t = t
         return found
 
-    def _around(
-        self, grey: np.ndarray, last: FaceBox, window: float, tolerance: float
-    ) -> FaceBox | None:
-        found = self.window_candidates(grey, last, window, tolerance)
-        return self.detector.pick([c.face_box(WINDOW_SEARCH) for c in found])
+    def _full(self, grey: np.ndarray, t: float | None, lost: bool = False) -> FaceBox | None:
+        """BlazeFace on the whole frame, else Haar's keyframe search (every ``haar_every_s``
+        while no face is seen; at once for a face just ``lost``)."""
+        self.full_searches += 1
+        stamp = -math.inf if t is None else t
+        self._full_t = self._search_t = stamp
+        height, width = grey.shape
+        found = self._best(self.blazeface.detect_frame(grey), width, height)
+        if found is None and (lost or t is None or t - self._haar_t >= self.haar_every_s):
+            self.haar_searches += 1
+            self._haar_t = stamp
+            found = self.haar.full_search(grey)
+        if found is not None:
+            self._confirmed_t = stamp
+        return found
 
-    def window_candidates(
-        self, grey: np.ndarray, last: FaceBox, window: float, tolerance: float
-    ) -> list[Candidate]:
-        """Detections in a square ``window`` box sizes wider than ``last`` on every side,
-        searched with the face at ``face_px`` for sizes within ``tolerance`` of it."""
-        d = self.detector
+    def _around(self, grey: np.ndarray, last: FaceBox) -> FaceBox | None:
+        side = self.roi * max(last.w, last.h)
+        cx, cy = last.x + last.w / 2, last.y + last.h / 2
+        found = self.blazeface.detect_square(
+            grey, round(cx - side / 2), round(cy - side / 2), round(side)
+        )
+        height, width = grey.shape
+        return self._best(found, width, height)
+
+    @staticmethod
+    def _best(found: list[Detection], width: int, height: int) -> FaceBox | None:
+        boxes = [blazeface_box(d, width, height) for d in found]
+        return max(boxes, key=lambda b: (b.w * b.h, b.score), default=None)
+
+    def _flow(self, prev: np.ndarray | None, grey: np.ndarray, last: FaceBox) -> FaceBox | None:
+        """``last`` moved by the optical flow of its corners from ``prev`` to ``grey``."""
+        if prev is None or prev.shape != grey.shape:
+            return None
         height, width = grey.shape
         side = max(last.w, last.h)
-        scale = min(1.0, self.face_px / side)
-        half = side * (0.5 + window)
-        x0 = round(last.x + last.w / 2 - half)
-        y0 = round(last.y + last.h / 2 - half)
-        span = round(2 * half)
-        lo = max(24, math.floor(side * scale / tolerance))
-        hi = math.ceil(side * scale * tolerance)
-        # The full search never looks below min_size_frac of the frame: neither does this one.
-        lo = max(lo, math.ceil(d.min_size_frac * min(height, width) * scale))
-        if lo > hi:
-            return []
-        return d.search(
-            grey,
-            scale,
-            window=(x0, y0, x0 + span, y0 + span),
-            min_side=lo,
-            max_side=hi,
-            canvas=max(24, round(span * scale)),
-        )
+        scale = min(1.0, self.flow_face_px / side)
+        pad = round(side * 0.25)
+        x0, y0 = max(last.x - pad, 0), max(last.y - pad, 0)
+        x1, y1 = min(last.x + last.w + pad, width), min(last.y + last.h + pad, height)
+        if x1 - x0 < 8 or y1 - y0 < 8:
+            return None
+        size = (max(8, round((x1 - x0) * scale)), max(8, round((y1 - y0) * scale)))
+        a = cv2.resize(prev[y0:y1, x0:x1], size, interpolation=cv2.INTER_AREA)
+        b = cv2.resize(grey[y0:y1, x0:x1], size, interpolation=cv2.INTER_AREA)
+        inner = np.zeros_like(a)
+        bx, by = round((last.x - x0) * scale), round((last.y - y0) * scale)
+        inner[by : by + round(last.h * scale), bx : bx + round(last.w * scale)] = 255
+        pts = cv2.goodFeaturesToTrack(a, 40, 0.01, 3, mask=inner)
+        if pts is None or len(pts) < 8:
+            return None
+        nxt, status, _err = cv2.calcOpticalFlowPyrLK(a, b, pts, None, winSize=(9, 9), maxLevel=2)
+        ok = status.ravel() == 1
+        if ok.sum() < max(8, 0.6 * len(pts)):
+            return None
+        p, q = pts.reshape(-1, 2)[ok], nxt.reshape(-1, 2)[ok]
+        shift = np.median(q - p, axis=0) / scale
+        dp = np.linalg.norm(p[:, None] - p[None], axis=2)
+        dq = np.linalg.norm(q[:, None] - q[None], axis=2)
+        far = dp > 4
+        grow = float(np.median(dq[far] / dp[far])) if far.any() else 1.0
+        if not 0.8 <= grow <= 1.25:
+            return None
+        cx = last.x + last.w / 2 + float(shift[0])
+        cy = last.y + last.h / 2 + float(shift[1])
+        w, h = last.w * grow, last.h * grow
+        return _clipped(cx - w / 2, cy - h / 2, w, h, last.score, width, height)
