@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.measure import iou
+from bench.report_real import real_sections, real_targets
 from bench.stats import fmt_s
 
 BEGIN, END = "<!-- loadtest:begin -->", "<!-- loadtest:end -->"
@@ -119,7 +120,7 @@ def targets(r: dict) -> list[dict[str, Any]]:
                     "value": f"{det['tracked_found']} vs {det['naive_found']} of {det['frames']}",
                     "met": det["tracked_found"] >= det["naive_found"],
                 })  # fmt: skip
-    return out
+    return out + real_targets(r.get("real"))
 
 
 def _ms(x: float | None) -> str:
@@ -178,10 +179,7 @@ def render(r: dict) -> tuple[str, str]:
         "",
         *_table(
             ["target", "workload", "measured", ""],
-            [
-                [t["target"], t["workload"], t["value"], "met" if t["met"] else "**missed**"]
-                for t in r["targets"]
-            ],
+            [[t["target"], t["workload"], t["value"], _verdict(t)] for t in r["targets"]],
         ),
     ]
     top += _e2e_section(r)
@@ -189,8 +187,43 @@ def render(r: dict) -> tuple[str, str]:
     top += _images_concurrency_memory(r)
     top += _ablation_section(r)
     top += _arch_section(r)
+    top += real_sections(r.get("real"))
     bottom = _method_section(r)
     return "\n".join(top), "\n".join(bottom)
+
+
+def _verdict(t: dict) -> str:
+    if t["met"]:
+        return "met"
+    return "**missed** (bar met)" if t.get("bar") else "**missed**"
+
+
+def write_real(r: dict, path: Path) -> None:
+    """The recorded-clip part alone (BENCH_REAL_ONLY=1)."""
+    m = r["machine"]
+    met = sum(t["met"] for t in r["targets"])
+    lines = [
+        "# Benchmarks on recorded clips",
+        "",
+        "Written by `BENCH_REAL_ONLY=1 make bench` (bench/run.py, bench/real.py) — do not edit"
+        " by hand; raw numbers in [benchmarks-real.json](benchmarks-real.json). Medians of"
+        " repeated runs, spread ± half the min-max range; all ratios from this one run.",
+        "",
+        f"- commit `{m['commit'][:12]}`{' (with uncommitted changes)' if m['dirty'] else ''},"
+        f" {m['date']}, plan **{r['plan']}**, {r['wall_s'] / 60:.1f} min",
+        f"- machine: {m['cores']} cores, {m['cpu']}, {m['memory_gib']} GiB; load average"
+        f" {m['load_start'][0]:.1f} at the start, {m['load_end'][0]:.1f} at the end",
+        f"- models: `{r['models']['repository']}` ({r['models']['source']}), embedded backend",
+        "",
+        f"## Targets ({met} of {len(r['targets'])} met)",
+        "",
+        *_table(
+            ["target", "workload", "measured", ""],
+            [[t["target"], t["workload"], t["value"], _verdict(t)] for t in r["targets"]],
+        ),
+        *real_sections(r.get("real")),
+    ]
+    path.write_text("\n".join(lines))
 
 
 def _e2e_section(r: dict) -> list[str]:
@@ -282,14 +315,12 @@ def _tracker_text() -> str:
 
     d = {k: p.default for k, p in inspect.signature(FaceTracker).parameters.items()}
     return (
-        f"a full search on the first frame, every {d['refresh_s']:g} s of media and whenever the"
-        f" face is lost: a coarse search (scale steps {d['keyframe_scale_factor']:g},"
-        f" {d['keyframe_min_neighbors']} neighbours) on the frame downscaled so the smallest face"
-        f" looked for is {d['keyframe_face_px']} px, its {d['max_candidates']} best candidates"
-        f" confirmed by a window search, full-resolution Haar if none is; in between a search"
-        f" {d['min_window']:g} box sizes (+ the seconds since the previous frame, at most"
-        f" {d['window']:g}) around the last face, at {d['face_px']} px, sizes within"
-        f" {d['size_tolerance']:g} x"
+        f"BlazeFace on the whole frame on the first frame, every {d['refresh_s']:g} s of media"
+        f" and whenever the face is lost, Haar's keyframe search if it finds nothing (at most"
+        f" every {d['haar_every_s']:g} s); in between Lucas-Kanade optical flow on the face box"
+        f" (the face at {d['flow_face_px']} px), confirmed by BlazeFace on a square"
+        f" {d['roi']:g} box sizes wide every {d['confirm_s']:g} s; without a face, a search at"
+        f" most every {d['search_every_s']:g} s"
     )
 
 

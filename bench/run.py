@@ -2,6 +2,8 @@
 
 .venv/bin/python -m bench.run            # full plan (about 20-30 min on 2 cores)
 BENCH_QUICK=1 .venv/bin/python -m bench.run   # a few minutes, for development
+BENCH_REAL_ONLY=1 .venv/bin/python -m bench.run   # only the recorded clips (bench/real.py),
+                                                  # written to docs/benchmarks-real.md/.json
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from bench import measure, report
+from bench import measure, real, report
 from bench import plan as plans
 from bench.floors import decode_all
 from bench.gateway import Gateway, gateway
@@ -211,7 +213,6 @@ def ablations(repo: Path, plan: plans.Plan) -> dict[str, Any]:
 
 
 def peer(plan: plans.Plan) -> dict[str, Any]:
-    python = ensure_peer_venv()
     every = round(INTERVAL * FPS)
     jobs = [
         {"name": clip(s, r).name, "path": str(clip(s, r).path), "frequency": every}
@@ -220,11 +221,12 @@ def peer(plan: plans.Plan) -> dict[str, Any]:
         {"name": clip(s, r).name, "path": str(clip(s, r).path), "frequency": 1}
         for s, r in plan.peer_dense
     ]
-    job = {
-        "clips": jobs,
-        "repeats": 2 if plan.quick else 3,
-        "agreement": [clip(s, r).name for s, r in plan.peer_sampled],
-    }
+    return run_peer(jobs, 2 if plan.quick else 3, [clip(s, r).name for s, r in plan.peer_sampled])
+
+
+def run_peer(jobs: list[dict[str, Any]], repeats: int, agreement: list[str]) -> dict[str, Any]:
+    python = ensure_peer_venv()
+    job = {"clips": jobs, "repeats": repeats, "agreement": agreement}
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": ""}
     done = subprocess.run(
         [str(python), str(ROOT / "bench" / "peer_fer.py")],
@@ -263,17 +265,48 @@ def archs(plan: plans.Plan) -> dict[str, Any]:
     return out
 
 
+def recorded(repo: Path, quick: bool) -> dict[str, Any] | None:
+    """The real clips (bench/real.py); None without ../shared/data/video."""
+    if not real.available():
+        log(f"no recorded clips at {real.VIDEO}: the real-footage part is skipped")
+        return None
+    out: dict[str, Any] = {"clips": {c: real.clip_info(c) for c in real.CLIPS}}
+    with gateway(repo) as gw:
+        out["e2e"] = real.e2e(gw, 3 if quick else 5)
+    out["detection"] = real.detection()
+    out["face_sets"] = real.face_sets(40 if quick else 120)
+    out["peer"] = run_peer(real.peer_jobs(), 2 if quick else 3, [])
+    return out
+
+
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "") not in ("", "0")
+
+
 def main() -> int:
     import cv2
 
     cv2.setNumThreads(1)  # as the gateway's Pipeline does: the floors time the same detector
-    quick = os.environ.get("BENCH_QUICK", "") not in ("", "0")
+    quick = _flag("BENCH_QUICK")
     plan = plans.QUICK if quick else plans.FULL
     started = time.perf_counter()
     results: dict[str, Any] = {"plan": "quick" if quick else "full", "machine": machine()}
     repo, source = repository()
     results["models"] = {"repository": str(repo.relative_to(ROOT)), "source": source}
     log(f"plan={results['plan']} models={source} ({repo})")
+    if _flag("BENCH_REAL_ONLY"):
+        results["plan"] += ", recorded clips only"
+        results["real"] = recorded(repo, quick)
+        results["machine"]["load_end"] = os.getloadavg()
+        results["wall_s"] = time.perf_counter() - started
+        results["targets"] = report.real_targets(results["real"])
+        out_json, out_md = DOCS / "benchmarks-real.json", DOCS / "benchmarks-real.md"
+        if quick:
+            out_json, out_md = CACHE / "benchmarks-real.json", CACHE / "benchmarks-real.md"
+        out_json.write_text(json.dumps(report.jsonable(results), indent=1) + "\n")
+        report.write_real(results, out_md)
+        log(f"wrote {out_md} and {out_json} in {results['wall_s'] / 60:.1f} min")
+        return 0
     results["clips"] = {}
     for s, r in sorted({*plan.sampled, *plan.dense, plan.memory_clip, (5, "1080p")}):
         c = clip(s, r)  # encode once, outside every timing
@@ -288,6 +321,7 @@ def main() -> int:
     results["ablations"] = ablations(repo, plan)
     results["peer"] = peer(plan)
     results["archs"] = archs(plan)
+    results["real"] = recorded(repo, quick)
     results["machine"]["load_end"] = os.getloadavg()
     results["wall_s"] = time.perf_counter() - started
     results["targets"] = report.targets(results)

@@ -1,7 +1,8 @@
 """The model artifact contract (DESIGN §1) shared by the training writer and the serving reader.
 
 Everything both sides must agree on lives here and nowhere else: the task vocabularies, the
-``mmed.json`` card, the face-region geometry and the on-disk repository layout.
+``mmed.json`` card, the face-region geometry, the model-input crop and the on-disk repository
+layout.
 """
 
 from model_artifact.card import (
@@ -16,6 +17,7 @@ from model_artifact.card import (
     TrainingInfo,
     model_name,
 )
+from model_artifact.model_input import face_input
 from model_artifact.regions import crop_region
 from model_artifact.repository import ModelRepository, ModelVersion
 
@@ -32,5 +34,6 @@ __all__ = [
     "Task",
     "TrainingInfo",
     "crop_region",
+    "face_input",
     "model_name",
 ]

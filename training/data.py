@@ -14,11 +14,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import cv2
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from model_artifact import TASK_CLASSES, crop_region
+from model_artifact import TASK_CLASSES, face_input
 
 log = logging.getLogger(__name__)
 
@@ -107,8 +106,7 @@ def read_grey(path: Path) -> np.ndarray:
 
 def prepare(face: np.ndarray, size: int, face_region: str) -> np.ndarray:
     """Grey face crop → region → ``size``x``size`` uint8 (the same steps the gateway runs)."""
-    region = crop_region(face, face_region)
-    return cv2.resize(region, (size, size), interpolation=cv2.INTER_AREA)
+    return face_input(face, None, face_region, (size, size))
 
 
 def load_dataset(

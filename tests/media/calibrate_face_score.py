@@ -1,7 +1,8 @@
-"""Reproduce the face-score constants in service/faces.py (not a test; run by hand).
+"""Reproduce the face-score constants in service/faces/calibration.py (not a test; run by hand).
 
     .venv/bin/python tests/media/calibrate_face_score.py          # FULL_SEARCH
     .venv/bin/python tests/media/calibrate_face_score.py window   # WINDOW_SEARCH
+    .venv/bin/python tests/media/calibrate_face_score.py blazeface   # BLAZEFACE
 
 Pastes real faces (CK+ crops from <repo>/../shared/data/ckplus5, and scikit-image's astronaut
 photo) at random sizes and places into 240p-720p frames over plain or textured backgrounds
@@ -14,6 +15,11 @@ regression (scikit-learn, from the project's `train` extra) of face vs not-face 
 around each full-search detection, the box shifted by up to 10 % and resized by up to 10 % as
 between two frames, with the window and size tolerance of tracked frames or of a keyframe's
 confirmation drawn at random.
+
+``blazeface``: the same frames through BlazeFace (raw score >= 0.1), on the whole frame and on
+the square FaceTracker confirms a face in (2 box sizes, moved and resized a little), each
+detection in Haar's framing (``blazeface_box``) labelled by IoU > 0.4; the feature is the
+logit of BlazeFace's raw score.
 """
 
 from __future__ import annotations
@@ -30,7 +36,10 @@ from sklearn.linear_model import LogisticRegression
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from service.faces import FaceBox, FaceDetector, FaceTracker  # noqa: E402
+from service.faces import FaceBox, FaceDetector  # noqa: E402
+from service.faces import HaarTracker as FaceTracker  # noqa: E402
+from service.faces.blazeface import BlazeFace  # noqa: E402
+from service.faces.tracker import blazeface_box  # noqa: E402
 
 CKPLUS = REPO / ".." / "shared" / "data" / "ckplus5"
 # No human frontal faces in these (the cameraman photo is left out for that reason).
@@ -56,9 +65,11 @@ def _iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
     return iw * ih / (a[2] * a[3] + b[2] * b[3] - iw * ih)
 
 
-def collect(seed: int = 0, window: bool = False) -> np.ndarray:
-    """Rows (is_face, neighbours, level_weight, width_px)."""
+def collect(seed: int = 0, window: bool = False, blaze: bool = False) -> np.ndarray:
+    """Rows (is_face, neighbours, level_weight, width_px); ``blaze``: (is_face, raw score,
+    0, width_px)."""
     rng = np.random.default_rng(seed)
+    blazeface = BlazeFace(min_score=0.1) if blaze else None
     detector = FaceDetector(min_neighbors=1, min_score=0.0)
     tracker = FaceTracker(detector)
     backgrounds: list[np.ndarray | None] = [_grey(getattr(data, n)()) for n in BACKGROUNDS]
@@ -89,12 +100,30 @@ def collect(seed: int = 0, window: bool = False) -> np.ndarray:
             photo, (side, side), interpolation=cv2.INTER_AREA
         )
         truth = (x0 + fx * scale, y0 + fy * scale, fw * scale, fh * scale)
+        if blazeface is not None:
+            rows += _blaze_rows(blazeface, frame, truth, rng)
+            continue
         for c in detector.candidates(frame):
             found = [c] if not window else _window_search(tracker, frame, c, rng)
             for f in found:
                 is_face = _iou((f.x, f.y, f.w, f.h), truth) > 0.4
                 rows.append((is_face, f.neighbours, f.level_weight, f.w))
     return np.array(rows, dtype=float)
+
+
+def _blaze_rows(bf: BlazeFace, frame: np.ndarray, truth, rng: np.random.Generator) -> list:
+    height, width = frame.shape
+    side = 2.0 * truth[2] * np.exp(rng.uniform(np.log(0.9), np.log(1.1)))
+    cx = truth[0] + truth[2] / 2 + rng.uniform(-0.1, 0.1) * truth[2]
+    cy = truth[1] + truth[3] / 2 + rng.uniform(-0.1, 0.1) * truth[3]
+    found = bf.detect_frame(frame) + bf.detect_square(
+        frame, round(cx - side / 2), round(cy - side / 2), round(side)
+    )
+    rows = []
+    for d in found:
+        b = blazeface_box(d, width, height)
+        rows.append((_iou((b.x, b.y, b.w, b.h), truth) > 0.4, d.score, 0.0, b.w))
+    return rows
 
 
 def _window_search(tracker: FaceTracker, frame: np.ndarray, c, rng: np.random.Generator) -> list:
@@ -113,13 +142,23 @@ def main() -> None:
     if not CKPLUS.is_dir():
         sys.exit(f"CK+ data not found at {CKPLUS}")
     window = sys.argv[1:] == ["window"]
-    rows = collect(window=window)
-    y, features = rows[:, 0], np.c_[np.log(rows[:, 1]), rows[:, 2]]
+    blaze = sys.argv[1:] == ["blazeface"]
+    rows = collect(window=window, blaze=blaze)
+    y = rows[:, 0]
+    if blaze:
+        raw = np.clip(rows[:, 1], 1e-7, 1 - 1e-7)
+        features = np.log(raw / (1 - raw))[:, None]
+    else:
+        features = np.c_[np.log(rows[:, 1]), rows[:, 2]]
     model = LogisticRegression(class_weight="balanced", C=1.0, max_iter=1000).fit(features, y)
-    (a, b), bias = model.coef_[0], model.intercept_[0]
+    bias = model.intercept_[0]
     print(f"faces {int(y.sum())}, other detections {int((1 - y).sum())}")
-    name = "WINDOW_SEARCH" if window else "FULL_SEARCH"
-    print(f"{name} = ScoreModel(log_neighbours={a:.3f}, level_weight={b:.3f}, bias={bias:.3f})")
+    if blaze:
+        print(f"BLAZEFACE = LogitScore(slope={model.coef_[0][0]:.3f}, bias={bias:.3f})")
+    else:
+        (a, b) = model.coef_[0]
+        name = "WINDOW_SEARCH" if window else "FULL_SEARCH"
+        print(f"{name} = ScoreModel(log_neighbours={a:.3f}, level_weight={b:.3f}, bias={bias:.3f})")
     score = model.predict_proba(features)[:, 1]
     for lo, hi in [(0, 40), (40, 60), (60, 100), (100, 10_000)]:
         sel = (rows[:, 3] >= lo) & (rows[:, 3] < hi)

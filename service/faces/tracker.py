@@ -1,0 +1,229 @@
+"""Per-video face tracking: BlazeFace finds and confirms the face, optical flow follows it.
+
+One ``FaceTracker`` per video (not thread-safe; frames in presentation order). Per frame:
+
+- **Followed** (a face in the previous frame, at most ``flow_gap_s`` before): Lucas-Kanade
+  optical flow of corner points inside the previous box, in a window around it downscaled so
+  the face is ``flow_face_px`` pixels, moves and scales the box (the median shift and the
+  median ratio of point distances). Flow survives talking, blinking, tilting and looking down,
+  which the Haar window search did not; it costs a fraction of a millisecond.
+- **Confirmed** (every ``confirm_s`` of media, when the flow loses its points, and on every
+  frame of a sparse sampling): BlazeFace on a square ``roi`` box sizes wide around the face.
+  The face at about 128 / ``roi`` of the model's input is BlazeFace's best case; a miss there
+  is a lost face and gets a full search at once.
+- **Full search** (the first frame, a lost face, every ``refresh_s`` of media for a new,
+  larger face): BlazeFace on the whole frame letterboxed; if it finds nothing, the Haar
+  keyframe search (``HaarTracker.full_search``: frontal faces too small for BlazeFace's view
+  of the whole frame) at once for a face just lost, else at most every ``haar_every_s``.
+- **No face**: while no face is seen, BlazeFace searches at most every ``search_every_s`` of
+  media (frames in between get no face without a search), so a faceless stretch costs a
+  bounded rate of searches; a face that appears is found within ``search_every_s`` (frontal
+  faces BlazeFace cannot see whole-frame: within ``haar_every_s``).
+
+Boxes are in Haar's framing (``blazeface_box``: the shipped models are trained on Haar-box
+crops); scores are calibrated probabilities (``BLAZEFACE`` for BlazeFace's boxes, Haar's own
+models for a Haar fallback; a followed frame keeps its last confirmation's score).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+
+import cv2
+import numpy as np
+
+from service.faces.blazeface import BlazeFace, Detection
+from service.faces.box import FaceBox, as_grey, iou
+from service.faces.calibration import BLAZEFACE
+from service.faces.detector import FaceDetector
+from service.faces.haar_tracker import HaarTracker
+
+# Haar's box around BlazeFace's: the same centre column, 1.16x the size, 0.15 of BlazeFace's
+# height higher (medians over the real clips' frames where both find the face; see
+# docs/benchmarks.md). Haar boxes are the training crops' framing (CK+48).
+HAAR_SIZE = 1.16
+HAAR_SHIFT_UP = 0.15
+
+_SHARED: list[BlazeFace] = []
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_blazeface() -> BlazeFace:
+    """One process-wide BlazeFace (its interpreters are per thread)."""
+    with _SHARED_LOCK:
+        if not _SHARED:
+            _SHARED.append(BlazeFace(min_score=0.5))
+        return _SHARED[0]
+
+
+def blazeface_box(d: Detection, width: int, height: int) -> FaceBox:
+    """BlazeFace's detection as a Haar-framed, calibrated box, clipped to the frame."""
+    side = HAAR_SIZE * max(d.w, d.h)
+    cx, cy = d.x + d.w / 2, d.y + d.h / 2 - HAAR_SHIFT_UP * d.h
+    return _clipped(cx - side / 2, cy - side / 2, side, side, BLAZEFACE(d.score), width, height)
+
+
+def _clipped(x: float, y: float, w: float, h: float, score: float, width: int, height: int):
+    x0, y0 = min(max(round(x), 0), width - 1), min(max(round(y), 0), height - 1)
+    x1, y1 = max(x0 + 1, min(round(x + w), width)), max(y0 + 1, min(round(y + h), height))
+    return FaceBox(x0, y0, x1 - x0, y1 - y0, score)
+
+
+class FaceTracker:
+    """The face in each frame of one video (see the module docstring)."""
+
+    def __init__(
+        self,
+        detector: FaceDetector,
+        *,
+        blazeface: BlazeFace | None = None,
+        confirm_s: float = 0.2,
+        flow_gap_s: float = 0.1,
+        flow_face_px: int = 48,
+        roi: float = 2.0,
+        refresh_s: float = 2.0,
+        search_every_s: float = 0.2,
+        haar_every_s: float = 2.0,
+    ) -> None:
+        if min(confirm_s, flow_gap_s, refresh_s, search_every_s, haar_every_s) < 0:
+            raise ValueError("the tracker's intervals must be >= 0")
+        if flow_face_px < 16 or roi < 1.2:
+            raise ValueError("flow_face_px must be >= 16 and roi >= 1.2")
+        self.detector = detector
+        self.blazeface = blazeface or shared_blazeface()
+        self.haar = HaarTracker(detector)
+        self.confirm_s = confirm_s
+        self.flow_gap_s = flow_gap_s
+        self.flow_face_px = flow_face_px
+        self.roi = roi
+        self.refresh_s = refresh_s
+        self.search_every_s = search_every_s
+        self.haar_every_s = haar_every_s
+        self._last: FaceBox | None = None
+        self._prev: np.ndarray | None = None
+        self._t: float | None = None
+        self._confirmed_t = -math.inf
+        self._full_t = -math.inf
+        self._search_t = -math.inf
+        self._haar_t = -math.inf
+        # Counters (benchmarks, tests): frames followed by flow, confirmed by BlazeFace around
+        # the face, whole-frame searches (BlazeFace), Haar fallbacks, frames skipped unsearched.
+        self.followed = 0
+        self.confirmed = 0
+        self.full_searches = 0
+        self.haar_searches = 0
+        self.skipped = 0
+
+    def detect(self, grey: np.ndarray, timestamp_s: float | None = None) -> FaceBox | None:
+        """The face in this frame (``timestamp_s``: media time; None = search every frame)."""
+        grey = as_grey(grey)
+        t = timestamp_s
+        box = None
+        if self._last is not None and t is not None:
+            if t - self._full_t >= self.refresh_s:
+                box = self._refresh(grey, t, self._last)
+            if box is None:
+                box = self._track(grey, t)
+        elif self._last is None and t is not None and t - self._search_t < self.search_every_s:
+            self.skipped += 1
+        else:
+            box = self._full(grey, t)
+        self._last, self._prev, self._t = box, grey, t
+        return box
+
+    def _track(self, grey: np.ndarray, t: float) -> FaceBox | None:
+        last = self._last
+        assert last is not None
+        near = self._t is not None and 0 <= t - self._t <= self.flow_gap_s
+        if near and t - self._confirmed_t < self.confirm_s:
+            moved = self._flow(self._prev, grey, last)
+            if moved is not None:
+                self.followed += 1
+                return moved
+        found = self._around(grey, last)
+        if found is not None:
+            self.confirmed += 1
+            self._confirmed_t = t
+            return found
+        return self._full(grey, t, lost=True)  # lost: search the whole frame now
+
+    def _refresh(self, grey: np.ndarray, t: float, last: FaceBox) -> FaceBox | None:
+        """A whole-frame search while a face is tracked: a larger face elsewhere replaces it
+        (None: keep tracking the current one)."""
+        self.full_searches += 1
+        self._full_t = t
+        height, width = grey.shape
+        found = self._best(self.blazeface.detect_frame(grey), width, height)
+        if found is None or iou(found, last) > 0.3 or found.w <= last.w:
+            return None
+        self._confirmed_t = t
+        return found
+
+    def _full(self, grey: np.ndarray, t: float | None, lost: bool = False) -> FaceBox | None:
+        """BlazeFace on the whole frame, else Haar's keyframe search (every ``haar_every_s``
+        while no face is seen; at once for a face just ``lost``)."""
+        self.full_searches += 1
+        stamp = -math.inf if t is None else t
+        self._full_t = self._search_t = stamp
+        height, width = grey.shape
+        found = self._best(self.blazeface.detect_frame(grey), width, height)
+        if found is None and (lost or t is None or t - self._haar_t >= self.haar_every_s):
+            self.haar_searches += 1
+            self._haar_t = stamp
+            found = self.haar.full_search(grey)
+        if found is not None:
+            self._confirmed_t = stamp
+        return found
+
+    def _around(self, grey: np.ndarray, last: FaceBox) -> FaceBox | None:
+        side = self.roi * max(last.w, last.h)
+        cx, cy = last.x + last.w / 2, last.y + last.h / 2
+        found = self.blazeface.detect_square(
+            grey, round(cx - side / 2), round(cy - side / 2), round(side)
+        )
+        height, width = grey.shape
+        return self._best(found, width, height)
+
+    @staticmethod
+    def _best(found: list[Detection], width: int, height: int) -> FaceBox | None:
+        boxes = [blazeface_box(d, width, height) for d in found]
+        return max(boxes, key=lambda b: (b.w * b.h, b.score), default=None)
+
+    def _flow(self, prev: np.ndarray | None, grey: np.ndarray, last: FaceBox) -> FaceBox | None:
+        """``last`` moved by the optical flow of its corners from ``prev`` to ``grey``."""
+        if prev is None or prev.shape != grey.shape:
+            return None
+        height, width = grey.shape
+        side = max(last.w, last.h)
+        scale = min(1.0, self.flow_face_px / side)
+        pad = round(side * 0.25)
+        x0, y0 = max(last.x - pad, 0), max(last.y - pad, 0)
+        x1, y1 = min(last.x + last.w + pad, width), min(last.y + last.h + pad, height)
+        if x1 - x0 < 8 or y1 - y0 < 8:
+            return None
+        size = (max(8, round((x1 - x0) * scale)), max(8, round((y1 - y0) * scale)))
+        a = cv2.resize(prev[y0:y1, x0:x1], size, interpolation=cv2.INTER_AREA)
+        b = cv2.resize(grey[y0:y1, x0:x1], size, interpolation=cv2.INTER_AREA)
+        inner = np.zeros_like(a)
+        bx, by = round((last.x - x0) * scale), round((last.y - y0) * scale)
+        inner[by : by + round(last.h * scale), bx : bx + round(last.w * scale)] = 255
+        pts = cv2.goodFeaturesToTrack(a, 40, 0.01, 3, mask=inner)
+        if pts is None or len(pts) < 8:
+            return None
+        nxt, status, _err = cv2.calcOpticalFlowPyrLK(a, b, pts, None, winSize=(9, 9), maxLevel=2)
+        ok = status.ravel() == 1
+        if ok.sum() < max(8, 0.6 * len(pts)):
+            return None
+        p, q = pts.reshape(-1, 2)[ok], nxt.reshape(-1, 2)[ok]
+        shift = np.median(q - p, axis=0) / scale
+        dp = np.linalg.norm(p[:, None] - p[None], axis=2)
+        dq = np.linalg.norm(q[:, None] - q[None], axis=2)
+        far = dp > 4
+        grow = float(np.median(dq[far] / dp[far])) if far.any() else 1.0
+        if not 0.8 <= grow <= 1.25:
+            return None
+        cx = last.x + last.w / 2 + float(shift[0])
+        cy = last.y + last.h / 2 + float(shift[1])
+        w, h = last.w * grow, last.h * grow
+        return _clipped(cx - w / 2, cy - h / 2, w, h, last.score, width, height)
