@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 LOCK   := requirements.lock
 EXTRAS := train,dev,cli
 
-.PHONY: install serve test test-fast lint lock models bench loadtest client docs-images openapi clean
+.PHONY: install system-deps serve test test-fast lint lock models bench loadtest client docs-images openapi clean
 
 install: $(STAMP)
 
@@ -35,8 +35,22 @@ serve: install
 	MMED_BACKEND=$${MMED_BACKEND:-embedded} $(BIN)/uvicorn service.app:app \
 		--host $(HOST) --port $(PORT) --timeout-graceful-shutdown 30
 
+## System packages some tests need (Debian): PostgreSQL for the job store's tests, Chromium for
+## the review page's browser tests. Installed only as root with apt-get and only when missing;
+## elsewhere those tests skip and say why.
+SYSTEM_PACKAGES ?= postgresql chromium
+system-deps:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then echo "system packages present: $(SYSTEM_PACKAGES)"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	else echo "not root or no apt-get: tests needing$$missing will skip"; fi
+
 ## Lint and run the whole test suite.
-test: install lint
+test: install system-deps lint
 	$(BIN)/python -m pytest -q -ra $(PYTEST_ARGS)
 
 ## The edit loop: every test not marked @pytest.mark.slow (under 2 minutes on a quiet machine).
