@@ -12,6 +12,7 @@ from bench.report_real import real_sections, real_targets
 from bench.stats import fmt_s
 
 BEGIN, END = "<!-- loadtest:begin -->", "<!-- loadtest:end -->"
+JOBS_BEGIN, JOBS_END = "<!-- jobs-bench:begin -->", "<!-- jobs-bench:end -->"
 MB = 1_000_000
 MIB = 2**20
 
@@ -534,8 +535,11 @@ def _method_section(r: dict) -> list[str]:
 def write(r: dict, path: Path) -> None:
     top, bottom = render(r)
     block = f"{BEGIN}\n{END}"
+    jobs = ""  # the jobs benchmark's section (bench/jobs.py writes it), kept at the end
     if path.exists():
         text = path.read_text()
         if BEGIN in text and END in text:
             block = text[text.index(BEGIN) : text.index(END) + len(END)]
-    path.write_text(f"{top}\n{block}\n\n{bottom}")
+        if JOBS_BEGIN in text and JOBS_END in text:
+            jobs = "\n" + text[text.index(JOBS_BEGIN) : text.index(JOBS_END) + len(JOBS_END)] + "\n"
+    path.write_text(f"{top}\n{block}\n\n{bottom}{jobs}")

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from service.app import create_app
 from service.settings import Settings
+from tools.facevideo import face_image
 
 K1 = {"X-API-Key": "key-one"}
 K2 = {"X-API-Key": "key-two"}
@@ -183,6 +184,11 @@ def test_bad_uploads_and_limits(make: Make, clip: bytes) -> None:
     ok = submit(c, clip)  # the job limits are their own
     assert ok.status_code == 202
     assert wait(c, ok.json()["id"])["status"] == "succeeded"
+    image = c.post("/v1/jobs", files={"file": ("f.jpg", face_image())}, headers=K1).json()
+    assert image["progress"]["frames_total"] == 1 and image["progress"]["media_s_total"] is None
+    assert wait(c, image["id"])["status"] == "succeeded"
+    result = c.get(f"/v1/jobs/{image['id']}/result", headers=K1).json()
+    assert result["media"]["kind"] == "image" and len(result["frames"]) == 1
     assert c.get("/readyz").status_code == 200
 
 
