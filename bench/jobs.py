@@ -36,7 +36,7 @@ import av
 import httpx
 import numpy as np
 
-from tools.local_server import _stop, free_port, spawn, wait_ready
+from tools.local_server import free_port, spawn, stop_process, wait_ready
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT.parent / "shared" / "data" / "video" / "WolfgangLanger_Pexels.mp4"
@@ -107,7 +107,7 @@ def server(jobs_dir: Path, log: Path) -> Iterator[Server]:
         wait_ready(proc, url, log, 300)
         yield Server(url, proc, log)
     finally:
-        _stop(proc)
+        stop_process(proc)
 
 
 def client(url: str) -> httpx.Client:
@@ -292,6 +292,7 @@ def main() -> None:
     video = build_recording(minutes)
     with av.open(str(video)) as c:
         s = c.streams.video[0]
+        assert s.duration is not None and s.time_base is not None
         duration = float(s.duration * s.time_base)
     work = Path(tempfile.mkdtemp(prefix="mmed-bench-jobs-"))
     first, reference = uninterrupted(video, work)

@@ -15,7 +15,6 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from mmed_client.models import PredictResponse
 from tqdm import tqdm
 
 from mmed_cli import output
@@ -28,7 +27,7 @@ from mmed_cli.api import (
     make_client,
     predict,
 )
-from mmed_cli.outcome import Outcome
+from mmed_cli.outcome import Outcome, Result
 
 
 def _non_negative(text: str) -> float:
@@ -207,9 +206,7 @@ def print_outcomes(args: argparse.Namespace, outcomes: list[Outcome]) -> None:
                     print(f"\n{o.path}\n{output.frames_table(o.result)}")
 
 
-def write_annotations(
-    args: argparse.Namespace, done: list[tuple[Path, PredictResponse]]
-) -> list[Outcome]:
+def write_annotations(args: argparse.Namespace, done: list[tuple[Path, Result]]) -> list[Outcome]:
     """Annotated copies of the answered files; the outcomes of those that failed."""
     from mmed_cli.annotate import annotate
 

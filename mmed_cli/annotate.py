@@ -15,8 +15,10 @@ from pathlib import Path
 import av
 import cv2
 import numpy as np
-from mmed_client.models import FrameResult, PredictResponse
+from mmed_client.models import FrameResult
 from PIL import Image, ImageOps
+
+from mmed_cli.outcome import Result
 
 CODECS = {
     ".mp4": "libx264",
@@ -84,7 +86,7 @@ def _even(image: np.ndarray) -> np.ndarray:
     return cv2.copyMakeBorder(image, 0, h % 2, 0, w % 2, cv2.BORDER_REPLICATE)
 
 
-def _rate(result: PredictResponse) -> Fraction:
+def _rate(result: Result) -> Fraction:
     """Play the sampled frames back at the pace they were sampled (median spacing)."""
     times = [f.timestamp_s for f in result.frames]
     gaps = sorted(b - a for a, b in itertools.pairwise(times) if b > a)
@@ -93,7 +95,7 @@ def _rate(result: PredictResponse) -> Fraction:
     return Fraction(result.media.fps or 1.0).limit_denominator(1000)
 
 
-def _source_frames(source: Path, result: PredictResponse) -> Iterator[tuple[int, np.ndarray]]:
+def _source_frames(source: Path, result: Result) -> Iterator[tuple[int, np.ndarray]]:
     """(index, BGR frame) of each sampled frame of ``result`` in ``source``."""
     if result.media.kind == "image":
         return iter([(result.frames[0].index, _image_frame(source))])
@@ -112,7 +114,7 @@ def _video_stream(
     return stream
 
 
-def annotate(source: Path, result: PredictResponse, out: Path) -> int:
+def annotate(source: Path, result: Result, out: Path) -> int:
     """Write ``out`` (codec by suffix: .mp4/.mov/.mkv H.264, .webm VP9, .avi MPEG-4) with one
     annotated frame per sampled frame of ``result``; returns the number of frames written."""
     codec = CODECS.get(out.suffix.lower())

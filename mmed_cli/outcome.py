@@ -5,13 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from mmed_client.models import PredictResponse, Problem
+from mmed_client.models import JobResult, PredictResponse, Problem
+
+# What /v1/predict and a job's result return (the same fields; the client has two classes).
+Result = PredictResponse | JobResult
 
 
 @dataclass(frozen=True)
 class Outcome:
     path: Path
-    result: PredictResponse | None = None
+    result: Result | None = None
     problem: Problem | None = None
     error: str | None = None
 

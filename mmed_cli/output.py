@@ -7,9 +7,9 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import IO, Any
 
-from mmed_client.models import FrameResult, ModelList, PredictResponse
+from mmed_client.models import FrameResult, ModelList
 
-from mmed_cli.outcome import Outcome
+from mmed_cli.outcome import Outcome, Result
 
 
 def table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
@@ -78,7 +78,7 @@ def summary_table(outcomes: Sequence[Outcome]) -> str:
     return table(header, rows)
 
 
-def frames_table(result: PredictResponse) -> str:
+def frames_table(result: Result) -> str:
     """One row per sampled frame: time, label, confidence, face box and score."""
     rows = []
     for f in result.frames:

@@ -6,7 +6,7 @@ import itertools
 from collections.abc import Sequence
 from pathlib import Path
 
-from mmed_client.models import PredictResponse
+from mmed_cli.outcome import Result
 
 WIDTH_IN, PANEL_HEIGHT_IN, DPI = 10.0, 3.0, 100
 """Figure geometry: ``WIDTH_IN*DPI`` pixels wide, ``PANEL_HEIGHT_IN*DPI`` per file."""
@@ -28,7 +28,7 @@ def _spans(times: Sequence[float]) -> list[tuple[float, float]]:
     return list(itertools.pairwise(bounds))
 
 
-def plot_timelines(results: Sequence[tuple[str, PredictResponse]], out: Path) -> Path:
+def plot_timelines(results: Sequence[tuple[str, Result]], out: Path) -> Path:
     """One panel per file: a line per class probability over time; the background of each
     sampled frame is shaded in the colour of its label (white where no face was found)."""
     import matplotlib

@@ -89,10 +89,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(MediaError)
     async def _media(request: Request, exc: MediaError) -> JSONResponse:
-        detail = str(exc)
-        if exc.status == 413 and request.url.path == "/v1/predict":
-            detail += "; for long recordings submit a job instead: POST /v1/jobs"
-        return problem_response(exc.status, detail, exc.title)
+        return problem_response(exc.status, _media_detail(request, exc), exc.title)
 
     @app.exception_handler(BackendError)
     async def _backend(request: Request, exc: BackendError) -> JSONResponse:
@@ -112,15 +109,29 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         title = getattr(exc, "title", None)  # e.g. limits.BodyTooLarge
-        headers = dict(exc.headers) if exc.headers else None
-        if exc.status_code == 405:  # every route of the path, not just the first one matched
-            headers = {**(headers or {}), "Allow": ", ".join(_allowed(request))}
-        return problem_response(exc.status_code, str(exc.detail), title, headers)
+        return problem_response(
+            exc.status_code, str(exc.detail), title, _http_headers(request, exc)
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", exc_info=exc)
         return problem_response(500, "internal error; see the server log with the request id")
+
+
+def _media_detail(request: Request, exc: MediaError) -> str:
+    """The error's text; a too large or long upload to /v1/predict is pointed at jobs."""
+    if exc.status == 413 and request.url.path == "/v1/predict":
+        return f"{exc}; for long recordings submit a job instead: POST /v1/jobs"
+    return str(exc)
+
+
+def _http_headers(request: Request, exc: StarletteHTTPException) -> dict[str, str] | None:
+    """The exception's headers; a 405's ``Allow`` lists every route of the path."""
+    headers = dict(exc.headers) if exc.headers else None
+    if exc.status_code == 405:
+        headers = {**(headers or {}), "Allow": ", ".join(_allowed(request))}
+    return headers
 
 
 def _allowed(request: Request) -> list[str]:

@@ -67,10 +67,12 @@ class Tab:
 def new_tab(chromium: Any, viewport: dict[str, int] = DESKTOP) -> Tab:
     context = chromium.new_context(viewport=viewport, device_scale_factor=1)
     tab = Tab(context.new_page())
-    tab.page.on(
-        "console",
-        lambda m: m.type == "error" and tab.errors.append(f"{m.text} @ {m.location.get('url')}"),
-    )
+
+    def console(message: Any) -> None:
+        if message.type == "error":
+            tab.errors.append(f"{message.text} @ {message.location.get('url')}")
+
+    tab.page.on("console", console)
     tab.page.on("pageerror", lambda e: tab.errors.append(str(e)))
     tab.page.on("request", lambda r: tab.urls.append(r.url))
     return tab

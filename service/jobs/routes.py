@@ -192,6 +192,7 @@ async def submit(
         await asyncio.to_thread(jobs.store.create, row)
     except DuplicateJob:  # the same key submitted concurrently: that one wins
         await asyncio.to_thread(jobs.files.remove, job_id)
+        assert idempotency_key is not None  # a duplicate needs one
         existing = await asyncio.to_thread(jobs.store.by_idempotency_key, owner, idempotency_key)
         assert existing is not None
         row = existing

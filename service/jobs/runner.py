@@ -35,8 +35,8 @@ from service.jobs.files import JobFiles, new_id
 from service.jobs.metrics import JobMetrics
 from service.jobs.records import FramesWriter
 from service.jobs.store import Checkpoint, JobRow, Progress, SqlStore
-from service.media import MediaError
-from service.pipeline import Analysis, Pipeline, PredictOptions
+from service.media import MediaError, MediaInfo
+from service.pipeline import Analysis, FrameRecord, FrameStream, Pipeline, PredictOptions
 
 log = logging.getLogger("mmed.jobs")
 
@@ -189,21 +189,13 @@ class JobRunner:
             async with aclosing(stream):
                 async for record in stream:
                     writer.append(record)
-                    done_here = writer.frames - start.frames
-                    elapsed = time.perf_counter() - attempt_started
-                    rate = done_here / elapsed if elapsed > 0 else None
-                    info = stream.info
-                    assert info is not None
-                    progress = Progress(
-                        writer.frames,
-                        results.expected_frames(info, options),
-                        record.timestamp_s,
-                        info.duration_s,
-                        rate,
+                    assert stream.info is not None
+                    progress = _progress(
+                        writer.frames, start.frames, attempt_started, record, stream.info, options
                     )
                     self.metrics.frames.inc()
-                    if rate is not None:
-                        self.rates[row.id] = rate
+                    if progress.rate_fps is not None:
+                        self.rates[row.id] = progress.rate_fps
                     if lost.is_set():
                         raise _Lost
                     if self.stopping.is_set():
@@ -215,38 +207,7 @@ class JobRunner:
             if not ended:  # shutting down: the next claim resumes from the checkpoint
                 await self._hand_back(row, writer, progress)
                 return
-            final = await asyncio.to_thread(writer.end)
-            info = stream.info
-            assert info is not None
-            total_s = time.time() - (row.started_at or time.time())
-            meta = await asyncio.to_thread(
-                results.summarise_frames,
-                self.files.frames(row.id),
-                model,
-                info,
-                options,
-                stream.clock,
-                total_s,
-                analysis,
-            )
-            ok = await asyncio.to_thread(
-                self.store.finish,
-                row.id,
-                self.worker_id,
-                "succeeded",
-                frames_done=final.frames,
-                frames_total=final.frames,
-                media_s_done=progress.media_s_done,
-                media_s_total=info.duration_s,
-                ckpt_offset=final.offset,
-                ckpt_index=final.index,
-                ckpt_frames=final.frames,
-                result=meta,
-            )
-            if not ok:
-                raise _Lost
-            self.metrics.seconds.labels("succeeded").observe(total_s)
-            log.info("job %s: succeeded (%d frames, %.1f s)", row.id, final.frames, total_s)
+            await self._succeed(row, writer, stream, model, options, analysis, progress)
         except asyncio.CancelledError:  # shutdown past its grace: hand back what is on disk
             if not lost.is_set():
                 await asyncio.shield(self._hand_back(row, writer, progress))
@@ -256,6 +217,50 @@ class JobRunner:
             await asyncio.gather(beat, return_exceptions=True)
             await asyncio.to_thread(upload.close)
             await asyncio.to_thread(writer.close)
+
+    async def _succeed(
+        self,
+        row: JobRow,
+        writer: FramesWriter,
+        stream: FrameStream,
+        model: ModelVersion,
+        options: PredictOptions,
+        analysis: Analysis | None,
+        progress: Progress,
+    ) -> None:
+        """The stream ended: close the frames file, store the summary and mark it succeeded."""
+        final = await asyncio.to_thread(writer.end)
+        info = stream.info
+        assert info is not None
+        total_s = time.time() - (row.started_at or time.time())
+        meta = await asyncio.to_thread(
+            results.summarise_frames,
+            self.files.frames(row.id),
+            model,
+            info,
+            options,
+            stream.clock,
+            total_s,
+            analysis,
+        )
+        ok = await asyncio.to_thread(
+            self.store.finish,
+            row.id,
+            self.worker_id,
+            "succeeded",
+            frames_done=final.frames,
+            frames_total=final.frames,
+            media_s_done=progress.media_s_done,
+            media_s_total=info.duration_s,
+            ckpt_offset=final.offset,
+            ckpt_index=final.index,
+            ckpt_frames=final.frames,
+            result=meta,
+        )
+        if not ok:
+            raise _Lost
+        self.metrics.seconds.labels("succeeded").observe(total_s)
+        log.info("job %s: succeeded (%d frames, %.1f s)", row.id, final.frames, total_s)
 
     async def _beat(
         self,
@@ -335,3 +340,19 @@ class JobRunner:
         if removed:
             log.info("expired %d finished jobs", len(removed))
         return removed
+
+
+def _progress(
+    frames: int,
+    resumed_at: int,
+    attempt_started: float,
+    record: FrameRecord,
+    info: MediaInfo,
+    options: PredictOptions,
+) -> Progress:
+    """The progress after ``record``; the rate counts this attempt's frames only."""
+    elapsed = time.perf_counter() - attempt_started
+    rate = (frames - resumed_at) / elapsed if elapsed > 0 else None
+    return Progress(
+        frames, results.expected_frames(info, options), record.timestamp_s, info.duration_s, rate
+    )

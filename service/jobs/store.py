@@ -10,6 +10,8 @@ job was cancelled or taken over learns it at its next write and stops.
 
 from __future__ import annotations
 
+import abc
+import builtins
 import json
 import time
 from collections.abc import Iterator
@@ -87,7 +89,7 @@ class JobStore(Protocol):
     def release(self, job_id: str, worker: str) -> bool: ...
     def cancel(self, job_id: str) -> bool: ...
     def delete(self, job_id: str) -> None: ...
-    def expired(self, before: float) -> list[str]: ...
+    def expired(self, before: float) -> builtins.list[str]: ...
     def counts(self) -> dict[str, int]: ...
     def ids(self) -> set[str]: ...
     def ping(self) -> None: ...
@@ -155,8 +157,12 @@ CREATE INDEX IF NOT EXISTS mmed_jobs_owner ON mmed_jobs (owner, created_at);
 """
 
 
-class SqlStore:
+class SqlStore(abc.ABC):
     """The SQL both databases share; subclasses give connections, the dialect and ``claim``."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Close the database connections."""
 
     placeholder = "?"
     real = "REAL"
@@ -311,7 +317,7 @@ class SqlStore:
             == 1
         )
 
-    def expired(self, before: float) -> list[str]:
+    def expired(self, before: float) -> builtins.list[str]:
         with self._tx() as cur:
             cur.execute(
                 self._sql(

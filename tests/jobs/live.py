@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from tools.local_server import _stop, free_port, spawn, wait_ready
+from tools.local_server import free_port, spawn, stop_process, wait_ready
 
 KEY = "live-key"
 HEADERS = {"X-API-Key": KEY}
@@ -52,7 +52,7 @@ def gateway(env: dict[str, str], log: Path) -> Iterator[Gateway]:
         wait_ready(proc, url, log, 180.0)
         yield Gateway(url, proc, log)
     finally:
-        _stop(proc)
+        stop_process(proc)
 
 
 def submit(client: httpx.Client, data: bytes, query: str = "sample_interval=0") -> dict:
