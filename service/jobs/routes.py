@@ -12,13 +12,13 @@ import hashlib
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Header, Query, Request, Response, UploadFile
 from fastapi.responses import StreamingResponse
 
 from service.auth import api_key_header, require_api_key
-from service.dependencies import CatalogueDep, SettingsDep
+from service.dependencies import SettingsDep
 from service.errors import Problem
 from service.jobs import results
 from service.jobs.files import DiskFull, new_id
@@ -28,6 +28,7 @@ from service.jobs.store import DuplicateJob, JobRow
 from service.media import MediaInfo, open_media
 from service.pipeline import PredictOptions
 from service.responses import PREDICT_ERRORS, _problem
+from service.routes.params import ModelChoiceDep
 
 router = APIRouter(prefix="/v1", tags=["jobs"], dependencies=[Depends(require_api_key)])
 
@@ -107,22 +108,13 @@ async def owned(jobs: Jobs, job_id: str, owner: str) -> JobRow:
 async def submit(
     response: Response,
     settings: SettingsDep,
-    catalogue: CatalogueDep,
     jobs: JobsDep,
     owner: OwnerDep,
     file: Annotated[
         UploadFile,
         File(description="An image (JPEG/PNG/BMP/WebP) or a video (MP4/AVI/MOV/MKV/WebM)."),
     ],
-    task: Annotated[
-        Literal["micro", "masked"] | None,
-        Query(description="micro or masked; default: micro, or the task of `model` when given."),
-    ] = None,
-    model: Annotated[
-        str | None,
-        Query(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$", description="A model name from /v1/models."),
-    ] = None,
-    version: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    choice: ModelChoiceDep,
     sample_interval: Annotated[
         float, Query(ge=0, le=3600, description="Seconds between sampled frames; 0 = every frame.")
     ] = 0.5,
@@ -145,14 +137,7 @@ async def submit(
         if existing is not None:
             response.headers["Location"] = f"/v1/jobs/{existing.id}"
             return to_job(existing)
-    name = model or settings.default_model(task or "micro")
-    chosen = catalogue.get(name, version)
-    if task is not None and chosen.card.task != task:
-        raise Problem(
-            400,
-            f"model {chosen.name!r} is a {chosen.card.task} model, not {task}",
-            title="Bad parameter",
-        )
+    chosen = choice.model  # the version is fixed now: a job never changes model midway
     if max_frames is not None and max_frames > settings.jobs_max_frames:
         raise Problem(
             400, f"max_frames may be at most {settings.jobs_max_frames}", title="Bad parameter"
