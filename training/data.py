@@ -135,9 +135,21 @@ def class_folders(
 
 
 def read_grey(path: Path) -> np.ndarray:
-    """Decode any Pillow-readable image as a 2-D uint8 grey array (raises on failure)."""
+    """Decode any Pillow-readable image (TIFF included; a multi-page file's first page) as a
+    2-D uint8 grey array, raising on failure. 16-bit samples are scaled (x/257) like the
+    gateway does, not clipped; alpha is composited over white."""
     with Image.open(path) as img:
         img.load()
+        if img.mode.startswith("I;16") or img.mode in ("I", "F"):
+            values = np.asarray(img).astype(np.float64)
+            if img.mode.startswith("I;16"):
+                values = values / 257.0
+            return np.clip(np.rint(values), 0, 255).astype(np.uint8)
+        if img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info:
+            rgba = img.convert("RGBA")
+            grey = Image.new("L", rgba.size, 255)
+            grey.paste(rgba.convert("L"), mask=rgba.getchannel("A"))
+            return np.asarray(grey, dtype=np.uint8)
         return np.asarray(img.convert("L"), dtype=np.uint8)
 
 
