@@ -326,6 +326,20 @@ def cmd_card(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_masked_proxy(args: argparse.Namespace) -> int:
+    import json as _json
+
+    from training.masked_proxy import build
+
+    subjects = None
+    if args.card:
+        card = _json.loads((Path(args.card) / "assets.extra" / "mmed.json").read_text())
+        subjects = set(card["evaluation"]["held_out_subject_ids"])
+    counts = build(args.data, args.out, subjects=subjects, subject_regex=args.subject_regex)
+    print(f"wrote the masked PROXY set {args.out}: {counts}")
+    return 0
+
+
 def _log_skipped(skipped: list) -> None:
     if skipped:
         log.warning("%d unreadable image(s) skipped", len(skipped))
@@ -349,6 +363,16 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="output directory")
     _add_data_args(p, "with --run: evaluate on this whole folder instead; else: the data")
     _add_recipe_args(p)
+
+    p = sub.add_parser(
+        "masked-proxy",
+        help="build a masked-expression PROXY set: angry/sad upper face on the same "
+        "subject's smile (+ genuine smiles as none)",
+    )
+    p.add_argument("--data", required=True, help="posed class-per-folder set (e.g. ckplus5)")
+    p.add_argument("--out", required=True)
+    p.add_argument("--card", help="an exported version dir: only its held-out subjects")
+    p.add_argument("--subject-regex", default=DEFAULT_SUBJECT_RE)
 
     p = sub.add_parser("export", help="export a saved run into a model repository")
     p.add_argument("--run", required=True)
@@ -377,6 +401,7 @@ COMMANDS = {
     "train": cmd_train,
     "evaluate": cmd_evaluate,
     "export": cmd_export,
+    "masked-proxy": cmd_masked_proxy,
     "all": cmd_all,
     "card": cmd_card,
 }

@@ -159,3 +159,20 @@ def test_rest_class_metrics() -> None:
     assert m["expressions"]["argmax_all"]["accuracy"] == 0.5
     assert m["expressions"]["restricted"]["accuracy"] == 0.75
     assert 0 <= m["ece"] <= 1
+
+
+def test_masked_proxy_composes_the_same_subjects_faces(tmp_path: Path) -> None:
+    from training.data import read_grey
+    from training.masked_proxy import build, compose
+
+    root = write_image_folder(tmp_path / "posed", ["anger", "happiness", "sadness"], subjects=3)
+    (root / "anger" / "S010_001_00000000.png").unlink()  # S010 has no angry face
+    counts = build(root, tmp_path / "proxy", subjects={"S010", "S011"})
+    assert counts == {"happy_but_angry": 1, "happy_but_sad": 2, "none": 2}
+    made = read_grey(tmp_path / "proxy" / "happy_but_angry" / "S011_001_00000000_on_smile.png")
+    expected = compose(
+        read_grey(root / "anger" / "S011_001_00000000.png"),
+        read_grey(root / "happiness" / "S011_002_00000000.png"),
+    )
+    np.testing.assert_array_equal(made, expected)
+    assert made.shape == (48, 48)
