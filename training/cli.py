@@ -119,6 +119,12 @@ def _add_recipe_args(p: argparse.ArgumentParser) -> None:
         help="fit a temperature on the validation split and bake it into the model",
     )
     p.add_argument(
+        "--calibration",
+        choices=("temperature", "bcts"),
+        default="temperature",
+        help="with --calibrate: temperature only, or with per-class offsets (BCTS)",
+    )
+    p.add_argument(
         "--recipe",
         choices=("v2",),
         help="the shipped v2 recipe (training.recipes) for --task; --data gives the sets "
@@ -185,6 +191,7 @@ def _config(args: argparse.Namespace):
         skip_folders={k: v for k, v in skips.items() if v},
         oversample=oversample,
         calibrate=args.calibrate,
+        calibration=args.calibration,
         variant=args.variant,
         dataset_name=args.dataset_name,
         fit=FitOptions(
@@ -326,6 +333,17 @@ def cmd_card(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_recalibrate(args: argparse.Namespace) -> int:
+    from training import pipeline
+
+    result = pipeline.recalibrate(Path(args.run), args.method)
+    pipeline.save_run(result, Path(args.out))
+    for name, metrics in result.per_dataset.items():
+        print(f"{result.config.name} on {name}: {_details(metrics)}")
+    print(f"temperature {result.temperature:.3f}, offsets {result.bias}; saved to {args.out}")
+    return 0
+
+
 def cmd_masked_proxy(args: argparse.Namespace) -> int:
     import json as _json
 
@@ -365,6 +383,13 @@ def parser() -> argparse.ArgumentParser:
     _add_recipe_args(p)
 
     p = sub.add_parser(
+        "recalibrate", help="refit a saved run's calibration on its validation split"
+    )
+    p.add_argument("--run", required=True)
+    p.add_argument("--out", required=True, help="new run directory")
+    p.add_argument("--method", choices=("temperature", "bcts"), default="bcts")
+
+    p = sub.add_parser(
         "masked-proxy",
         help="build a masked-expression PROXY set: angry/sad upper face on the same "
         "subject's smile (+ genuine smiles as none)",
@@ -402,6 +427,7 @@ COMMANDS = {
     "evaluate": cmd_evaluate,
     "export": cmd_export,
     "masked-proxy": cmd_masked_proxy,
+    "recalibrate": cmd_recalibrate,
     "all": cmd_all,
     "card": cmd_card,
 }

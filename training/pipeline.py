@@ -54,6 +54,7 @@ class RunConfig:
     skip_folders: dict[str, list[str]] = field(default_factory=dict)
     oversample: dict[str, int] = field(default_factory=dict)
     calibrate: bool = False
+    calibration: str = "temperature"  # or "bcts": temperature + per-class offsets
     cnn_width: int = 1  # the CNN's width multiplier and batch norm (training.archs.build_model)
     cnn_batchnorm: bool = False
 
@@ -105,6 +106,7 @@ class RunResult:
     predictions: np.ndarray
     per_dataset: dict = field(default_factory=dict)
     temperature: float | None = None
+    bias: list[float] | None = None
 
     @property
     def epochs_trained(self) -> int:
@@ -154,6 +156,7 @@ class RunResult:
                 "test_size": c.test_size,
                 "datasets": {name: card_dataset_metrics(m) for name, m in self.per_dataset.items()},
                 "temperature": self.temperature,
+                "class_bias": self.bias,
             },
             "recipe": {
                 "data": [str(s) for s in c.specs],
@@ -163,6 +166,7 @@ class RunResult:
                 "skip_folders": c.skip_folders,
                 "oversample": c.oversample,
                 "calibrate": c.calibrate,
+                "calibration": c.calibration,
                 "cnn_width": c.cnn_width,
                 "cnn_batchnorm": c.cnn_batchnorm,
                 "subject_regex": c.subject_regex,
@@ -288,16 +292,37 @@ def train_on(
         config.seed,
         targets=None if targets is None else targets[fit_index],
     )
-    temperature = None
+    return _finish(config, model, ds, train_index, test_index, val_index, history, started)
+
+
+def _finish(
+    config: RunConfig,
+    model: keras.Model,
+    ds: Dataset,
+    train_index: np.ndarray,
+    test_index: np.ndarray,
+    val_index: np.ndarray | None,
+    history: dict,
+    started: float,
+) -> RunResult:
+    """Calibrate on the validation split (if asked) and evaluate on the held-out data."""
+    temperature = bias = None
     if config.calibrate and val_index is not None:
         val_probs = predict_probs(model, ds.images[val_index])
-        temperature = calibration.fit_temperature(val_probs, ds.labels[val_index])
-        model = calibration.with_temperature(model, temperature)
-        log.info("temperature %.3f fitted on %d validation images", temperature, len(val_index))
+        if config.calibration == "bcts":
+            temperature, bias = calibration.fit_bias_temperature(val_probs, ds.labels[val_index])
+        else:
+            temperature = calibration.fit_temperature(val_probs, ds.labels[val_index])
+        model = calibration.with_temperature(model, temperature, bias)
+        log.info(
+            "temperature %.3f, class offsets %s fitted on %d validation images",
+            temperature,
+            bias,
+            len(val_index),
+        )
     probs = predict_probs(model, ds.images[test_index])
     rest = REST_CLASS[config.task] if REST_CLASS[config.task] in ds.classes else None
     metrics, per_dataset = held_out_metrics(ds, test_index, probs, rest)
-    y_pred = probs.argmax(1)
     return RunResult(
         config=config,
         model=model,
@@ -307,9 +332,35 @@ def train_on(
         metrics=metrics,
         history=history,
         seconds=time.perf_counter() - started,
-        predictions=y_pred,
+        predictions=probs.argmax(1),
         per_dataset=per_dataset,
         temperature=temperature,
+        bias=bias,
+    )
+
+
+def recalibrate(run_dir: Path, method: str = "bcts") -> RunResult:
+    """Refit a saved run's calibration (``temperature`` | ``bcts``) on its validation split
+    (recomputed from the seeded config) without retraining, and re-evaluate it."""
+    from dataclasses import replace
+
+    config, info, model = load_run(run_dir)
+    config = replace(config, calibrate=True, calibration=method)
+    ds = load(config, classes=list(info["classes"]))
+    train_index, test_index = split_by_source(ds, config.split, config.test_size, config.seed)
+    if [str(ds.paths[i]) for i in test_index] != info["test_files"]:
+        raise ValueError(f"the data no longer gives {run_dir}'s held-out split")
+    _, val_index = validation_split(ds, train_index, config)
+    base = calibration.without_temperature(model)
+    return _finish(
+        config,
+        base,
+        ds,
+        train_index,
+        test_index,
+        val_index,
+        info["history"],
+        time.perf_counter() - float(info.get("seconds", 0)),
     )
 
 

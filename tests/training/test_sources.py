@@ -176,3 +176,16 @@ def test_masked_proxy_composes_the_same_subjects_faces(tmp_path: Path) -> None:
     )
     np.testing.assert_array_equal(made, expected)
     assert made.shape == (48, 48)
+
+
+def test_bias_corrected_temperature_undoes_a_prior_shift() -> None:
+    from training.calibration import fit_bias_temperature
+
+    rng = np.random.default_rng(1)
+    logits = rng.normal(0, 2, (6000, 3))
+    true = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    labels = np.asarray([rng.choice(3, p=p) for p in true])
+    shifted = temper(true, 1.0, bias=np.asarray([1.0, 0.0, -1.0]))  # a reweighted model
+    t, bias = fit_bias_temperature(shifted, labels)
+    assert 0.85 < t < 1.15
+    np.testing.assert_allclose(bias, [-1.0, 0.0, 1.0], atol=0.15)
