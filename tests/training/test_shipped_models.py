@@ -21,12 +21,23 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = REPO_ROOT / "model_repository"
 SHARED = REPO_ROOT / ".." / "shared" / "data"
 LOCAL = {"ckplus5": SHARED / "ckplus5", "ferplus": SHARED / "ferplus"}
-# Floors on the held-out figures (per dataset: accuracy, macro-F1 of the expression classes
-# with the arg-max over all classes). Regression floors a little under what the shipped models
-# measure (docs/model-card.md has the figures and the targets).
+# Regression floors a little under what the shipped models measure on held-out data
+# (docs/model-card.md has the figures and the targets, several of them not met):
+# per dataset, (view, key) → floor; "argmax_all"/"restricted" = accuracy on the expression
+# images with the arg-max over all classes / over the expression classes only.
 FLOORS = {
-    "micro-cnn": {"ckplus5": (0.80, 0.70), "ferplus": (0.70, 0.45)},
-    "masked-cnn": {"ckplus5": (0.70, 0.0), "ferplus": (0.60, 0.0)},
+    "micro-cnn": {
+        "ckplus5": {("argmax_all", "accuracy"): 0.65, ("restricted", "accuracy"): 0.80},
+        "ferplus": {
+            ("argmax_all", "accuracy"): 0.55,
+            ("restricted", "accuracy"): 0.70,
+            ("rest_rate", None): 0.80,
+        },
+    },
+    "masked-cnn": {
+        "ckplus5": {("restricted", "accuracy"): 0.55, ("rest_rate", None): 0.90},
+        "ferplus": {("restricted", "accuracy"): 0.60, ("rest_rate", None): 0.90},
+    },
 }
 
 
@@ -65,10 +76,11 @@ def test_v1_versions_stay_loadable():
 @pytest.mark.parametrize("name", sorted(FLOORS))
 def test_card_figures_meet_the_floors(shipped, name):
     datasets = shipped[name].card.model_extra["evaluation"]["datasets"]
-    for dataset, (accuracy, macro_f1) in FLOORS[name].items():
-        figures = datasets[dataset]["expressions"]["argmax_all"]
-        assert figures["accuracy"] >= accuracy, (dataset, figures)
-        assert figures["macro_f1"] >= macro_f1, (dataset, figures)
+    for dataset, floors in FLOORS[name].items():
+        for (view, key), floor in floors.items():
+            figures = datasets[dataset]
+            value = figures[view] if key is None else figures["expressions"][view][key]
+            assert value >= floor, (dataset, view, key, value)
 
 
 @pytest.mark.slow
