@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from model_artifact import TASK_CLASSES
+from model_artifact import PAPER_CLASSES, REST_CLASS, TASK_CLASSES
 from service.schemas import (
     FrameResult,
     MediaSummary,
@@ -71,7 +71,7 @@ def check_predict(body: Any, upload: Upload, model: str | None = None) -> list[s
         answer = PredictResponse.model_validate(body)
     except ValidationError as exc:
         return _schema_problems(exc)
-    classes = list(TASK_CLASSES[upload.task])
+    classes = list(answer.model.classes)
     problems = _media_problems(answer, upload)
     problems += _model_problems(answer.model, upload, classes, model)
     problems += _order_problems(answer.frames)
@@ -85,7 +85,9 @@ def check_predict(body: Any, upload: Upload, model: str | None = None) -> list[s
         labels.append(frame.label)
         for c in classes:
             sums[c] += probs.get(c, 0.0)
-    problems += _summary_problems(answer.summary, upload, labels, sums, classes)
+    problems += _summary_problems(
+        answer.summary, upload, labels, sums, classes, answer.model.rest_class
+    )
     timing = answer.timing_ms
     if min(timing.decode, timing.detect, timing.infer, timing.total) < 0:
         problems.append(f"negative timing {timing}")
@@ -116,7 +118,7 @@ def _model_problems(
     ref: ModelRef, upload: Upload, classes: list[str], model: str | None
 ) -> list[str]:
     problems: list[str] = []
-    if ref.task != upload.task or ref.classes != classes:
+    if ref.task != upload.task or not _valid_classes(ref.task, classes, ref.rest_class):
         problems.append(f"model {ref.name!r} is task {ref.task!r} {ref.classes}, not {upload.task}")
     if model is not None and ref.name != model:
         problems.append(f"model.name {ref.name!r} != default {model!r}")
@@ -164,6 +166,7 @@ def _summary_problems(
     labels: list[str],
     sums: dict[str, float],
     classes: list[str],
+    rest_class: str | None,
 ) -> list[str]:
     problems: list[str] = []
     if len(labels) < upload.min_faces:
@@ -177,9 +180,13 @@ def _summary_problems(
         if summary.dominant_label is not None or summary.mean_probabilities:
             problems.append("summary has a label but no frame has a face")
         return problems
-    top = max(counts.values())
-    if summary.dominant_label not in {k for k, v in counts.items() if v == top}:
-        problems.append(f"summary.dominant_label {summary.dominant_label!r} is not the mode")
+    # C2: the most frequent label other than the rest class (the rest class only alone).
+    expressions = {k: v for k, v in counts.items() if k != rest_class} or dict(counts)
+    top = max(expressions.values())
+    if summary.dominant_label not in {k for k, v in expressions.items() if v == top}:
+        problems.append(
+            f"summary.dominant_label {summary.dominant_label!r} is not the most frequent expression"
+        )
     mean = summary.mean_probabilities or {}
     expected_mean = {c: s / len(labels) for c, s in sums.items()}
     if list(mean) != classes or any(
@@ -225,9 +232,18 @@ def check_model(body: Any, name: str) -> list[str]:
     return problems
 
 
+def _valid_classes(task: str, classes: list[str], rest_class: str | None) -> bool:
+    """A model's classes: the task's paper classes, plus its rest class when it has one."""
+    expected = list(PAPER_CLASSES[task]) + ([REST_CLASS[task]] if rest_class else [])
+    return classes == expected and rest_class in (None, REST_CLASS[task])
+
+
 def _card_problems(info: ModelInfo) -> list[str]:
-    if list(info.classes) != list(TASK_CLASSES[info.task]):
-        return [f"{info.name}: classes {info.classes} do not match task {info.task}"]
+    if not _valid_classes(info.task, list(info.classes), info.rest_class):
+        return [
+            f"{info.name}: classes {info.classes} (rest {info.rest_class}) do not match task "
+            f"{info.task}"
+        ]
     return []
 
 

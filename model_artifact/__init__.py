@@ -7,6 +7,8 @@ layout.
 
 from model_artifact.card import (
     ARCHS,
+    PAPER_CLASSES,
+    REST_CLASS,
     TASK_CLASSES,
     Arch,
     FaceRegion,
@@ -23,6 +25,8 @@ from model_artifact.repository import ModelRepository, ModelVersion
 
 __all__ = [
     "ARCHS",
+    "PAPER_CLASSES",
+    "REST_CLASS",
     "TASK_CLASSES",
     "Arch",
     "FaceRegion",

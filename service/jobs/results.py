@@ -91,7 +91,7 @@ def summarise_frames(
     if analysis is not None:
         found: Sequence[Any] | None = analysis.finish(kept, model, info, options)
         events = None if found is None else [_jsonable(e) for e in found]
-    summary = summarise(classes, views, probs)
+    summary = summarise(classes, views, probs, model.card.rest_class)
     media = MediaSummary(
         kind=info.kind,
         width=info.width,
