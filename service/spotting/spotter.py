@@ -1,0 +1,254 @@
+"""Expression spotting on every frame of a video: events with onset, apex and offset.
+
+Per run of consecutive frames with a face:
+1. Baseline: the person's resting face, from the recording itself: a running median (over
+   ``baseline_s`` seconds either side) of the class probabilities and of the region
+   descriptors (``regions.region_features``). A median ignores anything shorter than half its
+   window, so brief expressions do not move it.
+2. Evidence of change at every frame: ``p`` = total-variation distance of the probabilities
+   from the baseline (0..1); ``m[r]`` = chi-squared distance of region ``r``'s LBP histograms
+   from the baseline's, divided by its median over the run (1 = the recording's usual level).
+3. One score: ``s = p / p_scale + max(0, max_r m[r] - 1) / m_scale``; events are the peaks of
+   ``s`` at or above 1 (``threshold``), each extending either side while ``s`` stays at or
+   above ``rel_height`` of its peak (onset/offset), at least ``min_frames`` long.
+4. Label: the non-rest class whose mean probability over the event rose most above the
+   baseline; kind: micro when onset to offset lasts at most 0.5 s.
+
+The parameters were fitted on the development part of the PROXY benchmark
+(``tools.spot_bench``; docs/spotting.md) and are stated in ``SpotParams``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from service.faces import FaceBox
+from service.schemas import Event, EventEvidence
+from service.spotting.regions import (
+    BINS,
+    CELLS,
+    LBP_DIM,
+    PATCH,
+    REGIONS,
+    UPPER_REGIONS,
+    region_features,
+)
+
+MICRO_MAX_S = 0.5  # MEGC: a micro-expression lasts at most half a second
+
+
+@dataclass(frozen=True)
+class SpotParams:
+    baseline_s: float = 3.0  # half-window of the running median
+    p_scale: float = 0.35
+    m_scale: float = 3.0
+    threshold: float = 1.0
+    rel_height: float = 0.5
+    min_frames: int = 3
+    max_gap_s: float = 0.25  # a face missing longer than this splits the run
+    min_run_s: float = 1.0  # shorter runs have no baseline to compare with
+    smooth_s: float = 0.0  # running mean of probabilities and descriptors before comparing
+    motion: str = "mad"  # "mad": intensity thumbnails; "lbp": LBP histograms (chi-squared)
+
+
+@dataclass
+class Signals:
+    """Per-frame evidence of one run (arrays over its frames)."""
+
+    prob_change: np.ndarray  # [T]
+    motion: np.ndarray  # [T, R] ratio to the run's median
+    baseline: np.ndarray  # [T, K] baseline probabilities
+    regions: list[str]
+
+    def score(self, params: SpotParams) -> np.ndarray:
+        p = self.prob_change / params.p_scale
+        m = np.maximum(0.0, self.motion.max(axis=1) - 1.0) / params.m_scale
+        return p + m
+
+
+def rolling_median(x: np.ndarray, half: int, step: int = 1, block: int = 2**22) -> np.ndarray:
+    """Median of ``x[t-half .. t+half]`` (every ``step``-th row; edges repeated) for each row
+    ``t`` of ``x`` [T, D]; computed in blocks of about ``block`` values."""
+    t_len = len(x)
+    offsets = np.arange(-half, half + 1, max(1, step))
+    rows = max(1, block // max(1, len(offsets) * x.shape[1]))
+    out = np.empty_like(x)
+    for a in range(0, t_len, rows):
+        b = min(t_len, a + rows)
+        idx = np.clip(np.arange(a, b)[:, None] + offsets[None, :], 0, t_len - 1)
+        out[a:b] = np.median(x[idx], axis=1)
+    return out
+
+
+def chi2(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Chi-squared distance of histograms along the last axis."""
+    return np.sum((a - b) ** 2 / (a + b + 1e-6), axis=-1)
+
+
+def smooth(x: np.ndarray, frames: int) -> np.ndarray:
+    """Centred running mean over ``frames`` rows (edges repeated); ``frames`` <= 1: ``x``."""
+    if frames <= 1:
+        return x
+    pad = frames // 2
+    padded = np.concatenate([np.repeat(x[:1], pad, 0), x, np.repeat(x[-1:], frames - 1 - pad, 0)])
+    csum = np.cumsum(padded, axis=0, dtype=np.float64)
+    csum = np.concatenate([np.zeros((1, *x.shape[1:])), csum])
+    return ((csum[frames:] - csum[:-frames]) / frames).astype(x.dtype)
+
+
+def signals(probs: np.ndarray, feats: np.ndarray, fps: float, regions: Sequence[str],
+            params: SpotParams) -> Signals:  # fmt: skip
+    """Evidence of change for one run: ``probs`` [T, K], ``feats`` [T, DIM]."""
+    half = max(1, round(params.baseline_s * fps))
+    step = max(1, round(fps / 15))
+    k = max(1, round(params.smooth_s * fps))
+    probs, feats = smooth(probs, k), smooth(feats, k)
+    base_p = rolling_median(probs, half, step)
+    prob_change = 0.5 * np.abs(probs - base_p).sum(axis=1)
+    base_f = rolling_median(feats, half, step)
+    if params.motion == "lbp":
+        cells = feats[:, :LBP_DIM].reshape(len(feats), len(CELLS), BINS)
+        dist = chi2(cells, base_f[:, :LBP_DIM].reshape(cells.shape))  # [T, cells]
+        per_region = [
+            dist[:, [i for i, (n, _) in enumerate(CELLS) if n == r]].mean(axis=1) for r in regions
+        ]
+    else:  # mean absolute difference of the regions' intensity thumbnails
+        size = PATCH[0] * PATCH[1]
+        diff = np.abs(feats[:, LBP_DIM:] - base_f[:, LBP_DIM:])
+        names = list(REGIONS)
+        per_region = [
+            diff[:, names.index(r) * size : (names.index(r) + 1) * size].mean(axis=1)
+            for r in regions
+        ]
+    motion = np.stack(per_region, axis=1)
+    motion = motion / np.maximum(np.median(motion, axis=0, keepdims=True), 1e-6)
+    return Signals(prob_change, motion, base_p, list(regions))
+
+
+def peaks(score: np.ndarray, params: SpotParams) -> list[tuple[int, int, int]]:
+    """(onset, apex, offset) positions: peaks >= ``threshold``, widened while the score stays
+    >= ``rel_height`` x the peak; overlapping intervals merged (the higher apex kept)."""
+    out: list[tuple[int, int, int]] = []
+    above = score >= params.threshold
+    t = 0
+    n = len(score)
+    while t < n:
+        if not above[t]:
+            t += 1
+            continue
+        end = t
+        while end + 1 < n and above[end + 1]:
+            end += 1
+        apex = t + int(np.argmax(score[t : end + 1]))
+        level = params.rel_height * score[apex]
+        lo, hi = apex, apex
+        while lo > 0 and score[lo - 1] >= level:
+            lo -= 1
+        while hi + 1 < n and score[hi + 1] >= level:
+            hi += 1
+        if out and lo <= out[-1][2]:
+            prev = out.pop()
+            apex = prev[1] if score[prev[1]] >= score[apex] else apex
+            lo = prev[0]
+            hi = max(hi, prev[2])
+        out.append((lo, apex, hi))
+        t = max(end, hi) + 1
+    return [(a, b, c) for a, b, c in out if c - a + 1 >= params.min_frames]
+
+
+def face_runs(times: np.ndarray, has_face: np.ndarray, max_gap_s: float) -> list[np.ndarray]:
+    """Positions of the frames with a face, split where the face is missing > ``max_gap_s``."""
+    pos = np.flatnonzero(has_face)
+    if len(pos) == 0:
+        return []
+    cuts = np.flatnonzero(np.diff(times[pos]) > max_gap_s) + 1
+    return np.split(pos, cuts)
+
+
+class Spotter:
+    """The spotting ``Analysis`` of the pipeline: ``features`` per frame, ``finish`` at the end.
+
+    Class names and the rest class come from the model card (``classes``, ``rest_class``);
+    without a rest class (v1 models) the baseline's own dominant class plays its part."""
+
+    def __init__(self, params: SpotParams | None = None) -> None:
+        self.params = params or SpotParams()
+
+    def features(self, grey: np.ndarray, box: FaceBox | None) -> np.ndarray | None:
+        return region_features(grey, box)
+
+    def finish(self, records, model, info, options) -> list[Event] | None:  # noqa: ANN001
+        """Events of a video analysed on every frame; None otherwise (not computed)."""
+        if info.kind != "video" or options.sample_interval != 0:
+            return None
+        card = model.card
+        classes = list(card.classes)
+        rest = getattr(card, "rest_class", None)
+        regions = list(UPPER_REGIONS) if card.face_region == "upper" else list(REGIONS)
+        return spot(records, classes, rest, regions, self.params)
+
+
+def spot(
+    records: Sequence, classes: list[str], rest: str | None, regions: list[str],
+    params: SpotParams,
+) -> list[Event]:  # fmt: skip
+    """Events in ``records`` (the pipeline's FrameRecords, in order)."""
+    if not records:
+        return []
+    times = np.array([r.timestamp_s for r in records], np.float64)
+    ok = np.array(
+        [r.probs is not None and r.features is not None and r.box is not None for r in records]
+    )
+    events: list[Event] = []
+    for run in face_runs(times, ok, params.max_gap_s):
+        t = times[run]
+        if len(run) < 5 or t[-1] - t[0] < params.min_run_s:
+            continue
+        fps = (len(run) - 1) / max(t[-1] - t[0], 1e-6)
+        probs = np.stack([records[i].probs for i in run]).astype(np.float32)
+        feats = np.stack([records[i].features for i in run]).astype(np.float32)
+        sig = signals(probs, feats, fps, regions, params)
+        score = sig.score(params)
+        for lo, apex, hi in peaks(score, params):
+            events.append(_event(records, run, t, probs, sig, score, (lo, apex, hi), classes,
+                                 rest, params))  # fmt: skip
+    return events
+
+
+def _event(records, run, t, probs, sig: Signals, score, span, classes, rest, params) -> Event:  # noqa: ANN001
+    lo, apex, hi = span
+    base = sig.baseline[apex]
+    rise = probs[lo : hi + 1].mean(axis=0) - base
+    order = [int(k) for k in np.argsort(-rise) if classes[int(k)] != rest]
+    label = order[0] if order else int(np.argmax(rise))
+    period = (t[-1] - t[0]) / max(1, len(t) - 1)
+    kind = "micro" if t[hi] - t[lo] + period <= MICRO_MAX_S + 1e-6 else "macro"
+    p_part = sig.prob_change[apex] / params.p_scale
+    m_part = max(0.0, float(sig.motion[apex].max()) - 1.0) / params.m_scale
+    region = sig.regions[int(np.argmax(sig.motion[apex]))]
+    base_label = int(np.argmax(base))
+    return Event(
+        kind=kind,
+        label=classes[label],
+        confidence=round(float(probs[apex, label]), 6),
+        onset_index=records[run[lo]].index,
+        apex_index=records[run[apex]].index,
+        offset_index=records[run[hi]].index,
+        onset_s=round(float(t[lo]), 6),
+        apex_s=round(float(t[apex]), 6),
+        offset_s=round(float(t[hi]), 6),
+        evidence=EventEvidence(
+            signal="probabilities" if p_part >= m_part else "motion",
+            region=region,
+            score=round(float(score[apex]), 4),
+            probability_change=round(float(sig.prob_change[apex]), 4),
+            motion={
+                r: round(float(v), 3) for r, v in zip(sig.regions, sig.motion[apex], strict=True)
+            },
+            baseline_label=classes[base_label] if math.isfinite(base[base_label]) else None,
+        ),
+    )
