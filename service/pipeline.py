@@ -8,12 +8,14 @@ never held in memory whole.
 from __future__ import annotations
 
 import asyncio
+import copy
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, TypeVar
+from typing import Any, BinaryIO, Protocol, TypeVar
 
 import cv2
 import numpy as np
@@ -74,10 +76,47 @@ class PredictOptions:
 
 
 @dataclass
-class Chunk:
-    """Up to ``batch`` sampled frames: their metadata and the crops of those with a face."""
+class FrameRecord:
+    """One sampled frame as the pipeline produced it (internal; not the API schema).
 
-    frames: list[tuple[int, float, FaceBox | None]] = field(default_factory=list)
+    ``keyframe``: a full face search ran on this frame, so what the detector finds from here on
+    does not depend on earlier frames: a resumed stream (``start_after``) that starts at a
+    keyframe gives the very same records as an uninterrupted one.
+    """
+
+    index: int
+    timestamp_s: float
+    box: FaceBox | None
+    probs: np.ndarray | None  # float32 [K] in card class order; None without a face
+    features: np.ndarray | None = None  # float32 vector from the analysis hook; None if none
+    keyframe: bool = True
+
+
+class Analysis(Protocol):
+    """An optional per-request post-stage (spotting implements it).
+
+    ``features`` runs in the preprocess thread on every sampled frame (the full grey frame and
+    its face box) and must depend on those arguments only: a resumed job calls it from the
+    resume point on. ``finish`` sees every record, in order, once the stream has ended.
+    """
+
+    def features(self, grey: np.ndarray, box: FaceBox | None) -> np.ndarray | None: ...
+
+    def finish(
+        self,
+        records: Sequence[FrameRecord],
+        model: ModelVersion,
+        info: MediaInfo,
+        options: PredictOptions,
+    ) -> list[Any] | None: ...
+
+
+@dataclass
+class Chunk:
+    """Up to ``batch`` sampled frames: their records (no probs yet) and the crops of those
+    with a face, in order."""
+
+    records: list[FrameRecord] = field(default_factory=list)
     crops: list[np.ndarray] = field(default_factory=list)
 
 
@@ -86,6 +125,31 @@ class StageClock:
     decode: float = 0.0
     detect: float = 0.0
     infer: float = 0.0
+
+
+class FrameStream:
+    """The records of one upload, as an async iterator (``Pipeline.stream``).
+
+    ``info`` is set once the media is open (before the first record); ``clock`` holds the
+    stage times so far. Use ``async with contextlib.aclosing(stream)`` (or iterate it to the
+    end) so the decoder is released when the consumer stops early.
+    """
+
+    def __init__(self) -> None:
+        self.info: MediaInfo | None = None
+        self.clock = StageClock()
+        self._records: AsyncIterator[FrameRecord] | None = None
+
+    def __aiter__(self) -> FrameStream:
+        return self
+
+    async def __anext__(self) -> FrameRecord:
+        assert self._records is not None
+        return await anext(self._records)
+
+    async def aclose(self) -> None:
+        if self._records is not None:
+            await self._records.aclose()  # type: ignore[attr-defined]
 
 
 class Pipeline:
@@ -120,6 +184,12 @@ class Pipeline:
         if opencv_threads is not None:
             cv2.setNumThreads(opencv_threads)
 
+    def with_limits(self, limits: MediaLimits) -> Pipeline:
+        """The same pipeline (backend, detector, settings) under other media limits (jobs)."""
+        other = copy.copy(self)
+        other.limits = limits
+        return other
+
     def prefetch_depth(self, width: int, height: int) -> int:
         """Grey frames of ``width`` x ``height`` the decode-ahead queue holds (2 to 64)."""
         return max(2, min(PREFETCH_MAX, self.prefetch_bytes // max(1, width * height)))
@@ -133,6 +203,8 @@ class Pipeline:
         clock: StageClock,
         stop: threading.Event,
         kind: str = "video",
+        analysis: Analysis | None = None,
+        start_after: int | None = None,
     ) -> Iterator[Chunk]:
         size = (model.card.input.height, model.card.input.width)
         region = model.card.face_region
@@ -145,26 +217,31 @@ class Pipeline:
             clock.decode += t1 - t0
             if frame is None:
                 break
+            if start_after is not None and frame.index <= start_after:
+                continue  # resumed: done before, neither detected nor inferred again
             box = None
+            searches = tracker.full_searches if tracker is not None else 0
             if options.detect_faces:
                 box = (
                     tracker.detect(frame.image, frame.timestamp_s)
                     if tracker is not None
                     else self.detector.detect(frame.image)
                 )
+            keyframe = tracker is None or tracker.full_searches != searches
             if box is not None or not options.detect_faces:
                 chunk.crops.append(crop_face(frame.image, box, region, size))
                 if box is None:  # detection off: the whole frame is the face
                     h, w = frame.image.shape[:2]
                     box = FaceBox(0, 0, w, h, 1.0)
-                chunk.frames.append((frame.index, frame.timestamp_s, box))
-            else:
-                chunk.frames.append((frame.index, frame.timestamp_s, None))
+            features = analysis.features(frame.image, box) if analysis is not None else None
+            chunk.records.append(
+                FrameRecord(frame.index, frame.timestamp_s, box, None, features, keyframe)
+            )
             clock.detect += time.perf_counter() - t1
-            if len(chunk.frames) >= self.batch:
+            if len(chunk.records) >= self.batch:
                 yield chunk
                 chunk = Chunk()
-        if chunk.frames:
+        if chunk.records:
             yield chunk
 
     # -- predict ----------------------------------------------------------------------------
@@ -179,13 +256,35 @@ class Pipeline:
         self.metrics.backend_latency.labels(self.backend.name, model.name).observe(elapsed)
         return probs
 
-    async def run(
-        self, file: BinaryIO, model: ModelVersion, options: PredictOptions
-    ) -> PredictResponse:
-        started = time.perf_counter()
-        clock = StageClock()
+    def stream(
+        self,
+        file: BinaryIO,
+        model: ModelVersion,
+        options: PredictOptions,
+        analysis: Analysis | None = None,
+        start_after: int | None = None,
+    ) -> FrameStream:
+        """The upload's sampled frames as records, in order, as they are inferred.
+
+        Memory stays bounded (a chunk being inferred, one being detected, the decode-ahead
+        queue). ``start_after``: resume, skipping (decoding only) frames with index <= it."""
+        out = FrameStream()
+        out._records = self._records(file, model, options, analysis, start_after, out)
+        return out
+
+    async def _records(
+        self,
+        file: BinaryIO,
+        model: ModelVersion,
+        options: PredictOptions,
+        analysis: Analysis | None,
+        start_after: int | None,
+        out: FrameStream,
+    ) -> AsyncIterator[FrameRecord]:
+        clock = out.clock
         worker = Worker()
         source = await worker(open_media, file, self.limits, discard=MediaSource.close)
+        out.info = source.info
         prefetch: Prefetch | None = None
         try:
             frames = source.frames(options.sample_interval, options.max_frames)
@@ -193,20 +292,33 @@ class Pipeline:
                 depth = self.prefetch_depth(source.info.width, source.info.height)
                 prefetch = Prefetch(frames, depth, worker.stop)
                 frames = iter(prefetch)
-            chunks = self._chunks(frames, model, options, clock, worker.stop, source.info.kind)
-            results: list[tuple[Chunk, np.ndarray]] = []
+            chunks = self._chunks(
+                frames,
+                model,
+                options,
+                clock,
+                worker.stop,
+                source.info.kind,
+                analysis,
+                start_after,
+            )
             pending: asyncio.Task | None = None
             pending_chunk: Chunk | None = None
             try:
                 while True:
                     chunk = await worker(next, chunks, None)
+                    done: Chunk | None = None
                     if pending is not None:
-                        results.append((pending_chunk, await pending))
-                        pending = None
+                        _attach(pending_chunk, await pending)
+                        done, pending = pending_chunk, None
+                    if chunk is not None:  # its inference overlaps the consumer's work
+                        pending = asyncio.ensure_future(self._infer(model, chunk, clock))
+                        pending_chunk = chunk
+                    if done is not None:
+                        for record in done.records:
+                            yield record
                     if chunk is None:
                         break
-                    pending = asyncio.ensure_future(self._infer(model, chunk, clock))
-                    pending_chunk = chunk
             finally:
                 worker.stop.set()
                 if pending is not None and not pending.done():
@@ -214,51 +326,39 @@ class Pipeline:
                 chunks.close()
         finally:
             await asyncio.shield(asyncio.to_thread(_release, prefetch, source))
-        if prefetch is not None:  # decoding ran beside detection: its own time, not the waits
-            clock.decode = prefetch.seconds
-        return self._postprocess(source.info, model, results, clock, started)
+            if prefetch is not None:  # decoding ran beside detection: its own time
+                clock.decode = prefetch.seconds
+
+    async def run(
+        self,
+        file: BinaryIO,
+        model: ModelVersion,
+        options: PredictOptions,
+        analysis: Analysis | None = None,
+    ) -> PredictResponse:
+        started = time.perf_counter()
+        records: list[FrameRecord] = []
+        stream = self.stream(file, model, options, analysis)
+        async with aclosing(stream):
+            async for record in stream:
+                records.append(record)
+        assert stream.info is not None
+        if analysis is not None:
+            analysis.finish(records, model, stream.info, options)
+        return self._postprocess(stream.info, model, records, stream.clock, started)
 
     # -- postprocess ------------------------------------------------------------------------
     def _postprocess(
         self,
         info: MediaInfo,
         model: ModelVersion,
-        results: list[tuple[Chunk, np.ndarray]],
+        records: Sequence[FrameRecord],
         clock: StageClock,
         started: float,
     ) -> PredictResponse:
         classes = list(model.card.classes)
-        frames: list[FrameResult] = []
-        all_probs: list[np.ndarray] = []
-        for chunk, probs in results:
-            row = 0
-            for index, ts, box in chunk.frames:
-                if box is None:
-                    frames.append(
-                        FrameResult(
-                            index=index,
-                            timestamp_s=round(ts, 6),
-                            face=None,
-                            label=None,
-                            confidence=None,
-                            probabilities=None,
-                        )
-                    )
-                    continue
-                p = probs[row]
-                row += 1
-                all_probs.append(p)
-                best = int(np.argmax(p))
-                frames.append(
-                    FrameResult(
-                        index=index,
-                        timestamp_s=round(ts, 6),
-                        face=Face(x=box.x, y=box.y, w=box.w, h=box.h, score=round(box.score, 4)),
-                        label=classes[best],
-                        confidence=float(p[best]),
-                        probabilities={c: float(v) for c, v in zip(classes, p, strict=True)},
-                    )
-                )
+        frames = [frame_result(r, classes) for r in records]
+        all_probs = [r.probs for r in records if r.probs is not None]
         summary = summarise(classes, frames, all_probs)
         self._observe(info, model, frames, clock)
         return PredictResponse(
@@ -294,6 +394,39 @@ class Pipeline:
                 m.predictions.labels(model.name, f.label).inc()
         for stage in ("decode", "detect", "infer"):
             m.stage.labels(stage).observe(getattr(clock, stage))
+
+
+def _attach(chunk: Chunk | None, probs: np.ndarray) -> None:
+    """Give the chunk's records with a face their rows of ``probs`` (in order)."""
+    assert chunk is not None
+    rows = iter(probs)
+    for record in chunk.records:
+        if record.box is not None:
+            record.probs = np.asarray(next(rows), dtype=np.float32)
+
+
+def frame_result(record: FrameRecord, classes: list[str]) -> FrameResult:
+    """The API's view of one record."""
+    ts = round(record.timestamp_s, 6)
+    box, p = record.box, record.probs
+    if box is None or p is None:
+        return FrameResult(
+            index=record.index,
+            timestamp_s=ts,
+            face=None,
+            label=None,
+            confidence=None,
+            probabilities=None,
+        )
+    best = int(np.argmax(p))
+    return FrameResult(
+        index=record.index,
+        timestamp_s=ts,
+        face=Face(x=box.x, y=box.y, w=box.w, h=box.h, score=round(box.score, 4)),
+        label=classes[best],
+        confidence=float(p[best]),
+        probabilities={c: float(v) for c, v in zip(classes, p, strict=True)},
+    )
 
 
 def _release(prefetch: Prefetch | None, source: MediaSource) -> None:
