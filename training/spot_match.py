@@ -106,7 +106,10 @@ def _prf(tp: int, n_spotted: int, n_true: int, tp_spotted: int | None = None) ->
     tp_s = tp if tp_spotted is None else tp_spotted
     p = tp_s / n_spotted if n_spotted else None
     r = tp / n_true if n_true else None
-    f1 = 2 * p * r / (p + r) if p is not None and r is not None and p + r > 0 else 0.0
-    if p is None and r is None:
+    if r is None:  # no true event: F1 undefined
         f1 = None
+    elif p is None or p + r == 0:  # nothing spotted, or nothing right
+        f1 = 0.0
+    else:
+        f1 = 2 * p * r / (p + r)
     return {"precision": p, "recall": r, "f1": f1}

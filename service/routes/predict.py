@@ -15,6 +15,7 @@ from service.errors import Problem
 from service.pipeline import PredictOptions
 from service.responses import PREDICT_ERRORS
 from service.schemas import PredictResponse
+from service.spotting import analysis_for
 
 router = APIRouter(prefix="/v1", tags=["predict"], dependencies=[Depends(require_api_key)])
 
@@ -74,7 +75,7 @@ async def predict(
 
     async def answer() -> PredictResponse:
         try:
-            return await pipeline.run(file.file, chosen, options)
+            return await pipeline.run(file.file, chosen, options, analysis_for(sample_interval))
         except (VersionNotServed, VersionNotLoaded) as exc:
             # A rollout, seen by the catalogue and the backend at different times: with no
             # version asked for, answer with the version the backend serves.
@@ -82,7 +83,7 @@ async def predict(
             if served is None or served.version == chosen.version:
                 raise
             file.file.seek(0)
-            return await pipeline.run(file.file, served, options)
+            return await pipeline.run(file.file, served, options, analysis_for(sample_interval))
 
     try:
         async with asyncio.timeout(settings.request_timeout_s):

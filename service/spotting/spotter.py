@@ -150,6 +150,7 @@ def peaks(score: np.ndarray, params: SpotParams) -> list[tuple[int, int, int]]:
             lo -= 1
         while hi + 1 < n and score[hi + 1] >= level:
             hi += 1
+        apex = lo + int(np.argmax(score[lo : hi + 1]))  # the widened span may hold a higher one
         if out and lo <= out[-1][2]:
             prev = out.pop()
             apex = prev[1] if score[prev[1]] >= score[apex] else apex
@@ -181,7 +182,7 @@ class Spotter:
     def features(self, grey: np.ndarray, box: FaceBox | None) -> np.ndarray | None:
         return region_features(grey, box)
 
-    def finish(self, records, model, info, options) -> list[Event] | None:  # noqa: ANN001
+    def finish(self, records, model, info, options) -> list[Event] | None:
         """Events of a video analysed on every frame; None otherwise (not computed)."""
         if info.kind != "video" or options.sample_interval != 0:
             return None
@@ -219,7 +220,7 @@ def spot(
     return events
 
 
-def _event(records, run, t, probs, sig: Signals, score, span, classes, rest, params) -> Event:  # noqa: ANN001
+def _event(records, run, t, probs, sig: Signals, score, span, classes, rest, params) -> Event:
     lo, apex, hi = span
     base = sig.baseline[apex]
     rise = probs[lo : hi + 1].mean(axis=0) - base
