@@ -75,35 +75,45 @@ def load_records(path: Path) -> list[Record]:
 
 def evaluate(data: list, classes: list[str], rest: str | None, regions: list[str], params) -> dict:
     """Pooled report of ``params`` over cached (records, truth) pairs."""
-    from service.spotting.spotter import spot
+    from service.spotting.spotter import prepare
+
+    prepared = [(records, prepare(records, regions, params), truth) for records, truth in data]
+    return _score(prepared, classes, rest, params)
+
+
+def _score(prepared: list, classes, rest, params) -> dict:
+    from service.spotting.spotter import events_of
 
     tally = Tally()
-    for records, truth in data:
-        events = spot(records, classes, rest, regions, params)
+    for records, runs, truth in prepared:
+        events = events_of(records, runs, classes, rest, params)
         tally.add(truth, [Interval(e.onset_index, e.offset_index, e.label, e.kind) for e in events])
     return tally.report()
 
 
-GRID = {
-    "p_scale": [0.3, 0.4, 0.5, 0.6, 0.8],
-    "m_scale": [1.0, 1.5, 2.0, 3.0, 5.0, 1e9],
-    "rel_height": [0.3, 0.4, 0.5, 0.6, 0.7],
-    "smooth_s": [0.0, 0.07],
-    "motion": ["mad", "lbp"],
+# Evidence settings (each needs the signals recomputed) and score/peak settings (cheap).
+SIGNAL_GRID = {"smooth_s": [0.07, 0.1, 0.14], "motion": ["lbp", "mad"]}
+PEAK_GRID = {
+    "p_scale": [0.6, 0.8, 1.0, 1.2],
+    "m_scale": [2.0, 3.0, 4.0, 5.0, 1e9],
+    "rel_height": [0.15, 0.2, 0.3, 0.4],
 }
 
 
-def fit(data: list, classes, rest, regions, grid: dict | None = None) -> tuple:
-    """The best params of ``grid`` by (F1, label accuracy); returns (params, report, table)."""
-    from service.spotting.spotter import SpotParams
+def fit(data: list, classes, rest, regions, signal_grid=None, peak_grid=None) -> tuple:
+    """The best params of the grids by (F1, label accuracy); returns (params, report, table)."""
+    from service.spotting.spotter import SpotParams, prepare
 
-    grid = grid or GRID
-    keys = list(grid)
+    signal_grid = signal_grid or SIGNAL_GRID
+    peak_grid = peak_grid or PEAK_GRID
     table = []
-    for values in itertools.product(*(grid[k] for k in keys)):
-        params = replace(SpotParams(), **dict(zip(keys, values, strict=True)))
-        rep = evaluate(data, classes, rest, regions, params)
-        table.append((rep["f1"] or 0.0, rep["label_accuracy"] or 0.0, params, rep))
+    for sv in itertools.product(*signal_grid.values()):
+        base = replace(SpotParams(), **dict(zip(signal_grid, sv, strict=True)))
+        prepared = [(r, prepare(r, regions, base), t) for r, t in data]
+        for pv in itertools.product(*peak_grid.values()):
+            params = replace(base, **dict(zip(peak_grid, pv, strict=True)))
+            rep = _score(prepared, classes, rest, params)
+            table.append((rep["f1"] or 0.0, rep["label_accuracy"] or 0.0, params, rep))
     table.sort(key=lambda r: (r[0], r[1]), reverse=True)
     best = table[0]
     return best[2], best[3], table
@@ -135,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     print("best:", {n: getattr(params, n) for n in names})
     print(json.dumps({k: v for k, v in report.items() if k != "per_kind"}), report["per_kind"])
     for f1, acc, prm, _ in table[:10]:
-        print(f"F1 {f1:.3f} acc {acc:.3f}", {k: getattr(prm, k) for k in GRID})
+        print(f"F1 {f1:.3f} acc {acc:.3f}", {k: getattr(prm, k) for k in {**SIGNAL_GRID, **PEAK_GRID}})
     if args.out:
         top = [{"f1": f1, "label_accuracy": a, "params": asdict(q)} for f1, a, q, _ in table[:20]]
         args.out.write_text(json.dumps({"best": asdict(params), "report": report, "top": top},

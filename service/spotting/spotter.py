@@ -43,16 +43,21 @@ MICRO_MAX_S = 0.5  # MEGC: a micro-expression lasts at most half a second
 
 @dataclass(frozen=True)
 class SpotParams:
+    """The spotter's settings. The defaults of ``smooth_s``, ``motion``, ``p_scale``,
+    ``m_scale`` and ``rel_height`` were fitted (grid search, best pooled F1) on the development
+    part of the PROXY benchmark with micro-cnn v1: ``python -m training.spot_fit`` (dev F1
+    0.888; docs/spotting.md). The others are fixed by design."""
+
     baseline_s: float = 3.0  # half-window of the running median
-    p_scale: float = 0.35
-    m_scale: float = 3.0
+    p_scale: float = 1.0  # probability change worth a score of 1
+    m_scale: float = 3.0  # region motion (x median, above 1) worth a score of 1
     threshold: float = 1.0
-    rel_height: float = 0.5
+    rel_height: float = 0.3  # onset/offset: where the score falls below this share of the peak
     min_frames: int = 3
     max_gap_s: float = 0.25  # a face missing longer than this splits the run
     min_run_s: float = 1.0  # shorter runs have no baseline to compare with
-    smooth_s: float = 0.0  # running mean of probabilities and descriptors before comparing
-    motion: str = "mad"  # "mad": intensity thumbnails; "lbp": LBP histograms (chi-squared)
+    smooth_s: float = 0.14  # running mean of probabilities and descriptors before comparing
+    motion: str = "lbp"  # "lbp": LBP histograms (chi-squared); "mad": intensity thumbnails
 
 
 @dataclass
@@ -71,15 +76,17 @@ class Signals:
 
 
 def rolling_median(x: np.ndarray, half: int, step: int = 1, block: int = 2**22) -> np.ndarray:
-    """Median of ``x[t-half .. t+half]`` (every ``step``-th row; edges repeated) for each row
-    ``t`` of ``x`` [T, D]; computed in blocks of about ``block`` values."""
+    """Running median over ``2 * half + 1`` rows (every ``step``-th) of ``x`` [T, D]: centred on
+    row ``t``, shifted to stay inside near the ends (so an end is not compared with copies of
+    itself); the whole of ``x`` when it is shorter. Computed in blocks of ~``block`` values."""
     t_len = len(x)
-    offsets = np.arange(-half, half + 1, max(1, step))
+    offsets = np.arange(0, 2 * half + 1, max(1, step))
     rows = max(1, block // max(1, len(offsets) * x.shape[1]))
     out = np.empty_like(x)
     for a in range(0, t_len, rows):
         b = min(t_len, a + rows)
-        idx = np.clip(np.arange(a, b)[:, None] + offsets[None, :], 0, t_len - 1)
+        start = np.clip(np.arange(a, b) - half, 0, max(0, t_len - 1 - 2 * half))
+        idx = np.minimum(start[:, None] + offsets[None, :], t_len - 1)
         out[a:b] = np.median(x[idx], axis=1)
     return out
 
@@ -193,18 +200,25 @@ class Spotter:
         return spot(records, classes, rest, regions, self.params)
 
 
-def spot(
-    records: Sequence, classes: list[str], rest: str | None, regions: list[str],
-    params: SpotParams,
-) -> list[Event]:  # fmt: skip
-    """Events in ``records`` (the pipeline's FrameRecords, in order)."""
+@dataclass
+class Run:
+    """One run of consecutive frames with a face and its evidence."""
+
+    positions: np.ndarray  # positions in ``records``
+    times: np.ndarray
+    probs: np.ndarray
+    signals: Signals
+
+
+def prepare(records: Sequence, regions: list[str], params: SpotParams) -> list[Run]:
+    """Split ``records`` into face runs and compute each run's evidence (the costly part)."""
     if not records:
         return []
     times = np.array([r.timestamp_s for r in records], np.float64)
     ok = np.array(
         [r.probs is not None and r.features is not None and r.box is not None for r in records]
     )
-    events: list[Event] = []
+    runs = []
     for run in face_runs(times, ok, params.max_gap_s):
         t = times[run]
         if len(run) < 5 or t[-1] - t[0] < params.min_run_s:
@@ -212,16 +226,33 @@ def spot(
         fps = (len(run) - 1) / max(t[-1] - t[0], 1e-6)
         probs = np.stack([records[i].probs for i in run]).astype(np.float32)
         feats = np.stack([records[i].features for i in run]).astype(np.float32)
-        sig = signals(probs, feats, fps, regions, params)
-        score = sig.score(params)
-        for lo, apex, hi in peaks(score, params):
-            events.append(_event(records, run, t, probs, sig, score, (lo, apex, hi), classes,
-                                 rest, params))  # fmt: skip
+        runs.append(Run(run, t, probs, signals(probs, feats, fps, regions, params)))
+    return runs
+
+
+def events_of(
+    records: Sequence, runs: list[Run], classes: list[str], rest: str | None, params: SpotParams
+) -> list[Event]:
+    """The events of prepared ``runs`` under ``params``' score and peak settings."""
+    events: list[Event] = []
+    for run in runs:
+        score = run.signals.score(params)
+        for span in peaks(score, params):
+            events.append(_event(records, run, score, span, classes, rest, params))
     return events
 
 
-def _event(records, run, t, probs, sig: Signals, score, span, classes, rest, params) -> Event:
+def spot(
+    records: Sequence, classes: list[str], rest: str | None, regions: list[str],
+    params: SpotParams,
+) -> list[Event]:  # fmt: skip
+    """Events in ``records`` (the pipeline's FrameRecords, in order)."""
+    return events_of(records, prepare(records, regions, params), classes, rest, params)
+
+
+def _event(records, run: Run, score, span, classes, rest, params) -> Event:
     lo, apex, hi = span
+    t, probs, sig, pos = run.times, run.probs, run.signals, run.positions
     base = sig.baseline[apex]
     rise = probs[lo : hi + 1].mean(axis=0) - base
     order = [int(k) for k in np.argsort(-rise) if classes[int(k)] != rest]
@@ -236,9 +267,9 @@ def _event(records, run, t, probs, sig: Signals, score, span, classes, rest, par
         kind=kind,
         label=classes[label],
         confidence=round(float(probs[apex, label]), 6),
-        onset_index=records[run[lo]].index,
-        apex_index=records[run[apex]].index,
-        offset_index=records[run[hi]].index,
+        onset_index=records[pos[lo]].index,
+        apex_index=records[pos[apex]].index,
+        offset_index=records[pos[hi]].index,
         onset_s=round(float(t[lo]), 6),
         apex_s=round(float(t[apex]), 6),
         offset_s=round(float(t[hi]), 6),

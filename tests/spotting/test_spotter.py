@@ -26,21 +26,31 @@ class Rec:
     features: np.ndarray | None
 
 
-def records(n=300, fps=30.0, events=(), rest=5, seed=0, noise=0.02, gaps=()):
-    """``n`` frames resting on class ``rest``; ``events`` = (onset, offset, class) flashes with
-    the mouth region's thumbnail changing too."""
+def records(n=300, fps=30.0, events=(), rest=5, seed=0, noise=0.02, gaps=(), moving=("mouth",)):
+    """``n`` frames resting on class ``rest``; ``events`` = (onset, offset, class) flashes in
+    which the LBP histograms of the ``moving`` regions' cells (and the mouth thumbnail) change
+    too."""
     rng = np.random.default_rng(seed)
-    base_f = rng.normal(0, 1, DIM).astype(np.float32)
+    cells = len(CELLS)
+    hist = rng.dirichlet(np.full(BINS, 5.0), cells).astype(np.float32)
+    other = rng.dirichlet(np.full(BINS, 5.0), cells).astype(np.float32)
+    mouth = [i for i, (name, _) in enumerate(CELLS) if name in moving]
+    thumb = rng.normal(0, 1, DIM - LBP_DIM).astype(np.float32)
     out = []
     for i in range(n):
         p = np.full(len(CLASSES), 0.02, np.float32)
         p[rest] = 1.0
-        f = base_f + rng.normal(0, 0.1, DIM).astype(np.float32)
+        h = hist.copy()
+        th = thumb + rng.normal(0, 0.1, thumb.shape).astype(np.float32)
         for a, b, k in events:
             if a <= i <= b:
                 p[:] = 0.02
                 p[k] = 1.0
-                f[LBP_DIM + 48 :] += 1.5  # the mouth thumbnail
+                h[mouth] = other[mouth]
+                th[-24:] += 1.5  # the mouth thumbnail
+        h = h * rng.uniform(0.95, 1.05, h.shape).astype(np.float32)
+        h /= h.sum(axis=1, keepdims=True)
+        f = np.concatenate([h.ravel(), th])
         p += rng.uniform(0, noise, len(p)).astype(np.float32)
         p /= p.sum()
         face = not any(a <= i <= b for a, b in gaps)
@@ -93,9 +103,12 @@ def test_a_missing_face_splits_the_runs_and_short_runs_are_skipped():
 
 
 def test_masked_regions_ignore_the_mouth():
-    recs = records(events=[(100, 107, 0)])
+    recs = records(events=[(100, 107, 0)], moving=("brow", "mouth"))
     events = run(recs, regions=("brow", "eyes"))
-    assert events and set(events[0].evidence.motion) == {"brow", "eyes"}
+    assert len(events) == 1 and set(events[0].evidence.motion) == {"brow", "eyes"}
+    assert events[0].evidence.region == "brow"
+    # Only the mouth moves: the probabilities alone (change < p_scale) do not make an event.
+    assert run(records(events=[(100, 107, 0)]), regions=("brow", "eyes")) == []
 
 
 def test_finish_only_for_every_frame_video():
@@ -118,13 +131,13 @@ def test_peaks_hysteresis_and_merging():
     # A span widened over a higher peak takes that peak as its apex.
     s2 = np.array([0, 1.2, 0.8, 2.0, 0], float)
     assert peaks(s2, p) == [(1, 3, 3)]
-    assert peaks(s, SpotParams(min_frames=2)) == [(3, 4, 4)]
+    assert peaks(s, SpotParams(min_frames=2, rel_height=0.5)) == [(3, 4, 4)]
 
 
 def test_rolling_median_and_smooth_match_naive():
     x = np.random.default_rng(1).normal(size=(50, 3)).astype(np.float32)
     got = rolling_median(x, 4, 1, block=37)  # blocks smaller than the array
-    idx = [np.clip(np.arange(t - 4, t + 5), 0, 49) for t in range(50)]
+    idx = [np.arange(s, s + 9) for s in np.clip(np.arange(50) - 4, 0, 41)]  # shifted inside
     np.testing.assert_allclose(got, [np.median(x[i], axis=0) for i in idx], rtol=1e-6)
     s = smooth(x, 3)
     np.testing.assert_allclose(s[10], x[9:12].mean(axis=0), rtol=1e-5)
