@@ -46,11 +46,11 @@ class SpotParams:
     """The spotter's settings. The defaults of ``smooth_s``, ``motion``, ``p_scale``,
     ``m_scale`` and ``rel_height`` were fitted (grid search, best pooled F1) on the development
     part of the PROXY benchmark with micro-cnn v1: ``python -m training.spot_fit`` (dev F1
-    0.888; docs/spotting.md). The others are fixed by design."""
+    0.884; docs/spotting.md). The others are fixed by design."""
 
     baseline_s: float = 3.0  # half-window of the running median
-    p_scale: float = 1.0  # probability change worth a score of 1
-    m_scale: float = 3.0  # region motion (x median, above 1) worth a score of 1
+    p_scale: float = 0.8  # probability change worth a score of 1
+    m_scale: float = 4.0  # region motion (x median, above 1) worth a score of 1
     threshold: float = 1.0
     rel_height: float = 0.3  # onset/offset: where the score falls below this share of the peak
     min_frames: int = 3
