@@ -4,6 +4,8 @@ Users:
 - ``GatewayUser``: the mixed workload — image upload (micro), image upload (masked), a short
   video upload, catalogue reads — with think time (``--think-s``).
 - ``RoundRobinUser``: the same requests, each in turn (short smoke runs cover every check).
+- ``JobUser``: the job API: submit the short video as a job (every frame), poll it until it
+  has finished, read and check its result (every frame, contiguous indices), delete it.
 - ``ImageUser``: image uploads only (micro and masked), paced at ``--pace`` requests/s per
   user; the capacity finder and the overload run step its user count.
 
@@ -35,6 +37,10 @@ from loadtest.checks import Verdict, check_model, check_models, judge_predict
 from loadtest.hosts import NotLoopback, require_loopback
 from loadtest.media import Media, make_media
 from loadtest.names import (
+    JOB_DELETE,
+    JOB_RESULT,
+    JOB_STATUS,
+    JOB_SUBMIT,
     MODELS_LIST,
     MODELS_ONE,
     PREDICT_IMAGE_MASKED,
@@ -315,3 +321,72 @@ class ImageUser(GatewayClient):
         ImageUser.started += 1
         self.next_start = time.monotonic() + phase * self.interval
         time.sleep(self.next_start - time.monotonic())
+
+
+def check_job_result(body: Any) -> list[str]:
+    """A finished job's result: the predict body, every frame once, in order."""
+    if not isinstance(body, dict) or not isinstance(body.get("frames"), list):
+        return ["result has no frames list"]
+    frames = body["frames"]
+    indices = [f.get("index") for f in frames]
+    problems = []
+    if indices != list(range(len(frames))):
+        problems.append("frames are not every frame once, in order")
+    if body.get("media", {}).get("frames_sampled") != len(frames):
+        problems.append("media.frames_sampled differs from the frames returned")
+    if "summary" not in body or "events" not in body:
+        problems.append("result lacks summary or events")
+    return problems
+
+
+class JobUser(GatewayClient):
+    """One job at a time: submit (202 + Location), poll every 0.5 s, result, delete."""
+
+    wait_time = between(0.5, 1.5)
+
+    @task
+    def job(self) -> None:
+        media = MEDIA["video"]
+        with self.client.post(
+            "/v1/jobs",
+            params={"sample_interval": 0},
+            files={"file": (media.filename, media.data, media.content_type)},
+            headers=self.auth,
+            name=JOB_SUBMIT,
+            catch_response=True,
+        ) as response:
+            body, _ = _body(response)
+            ok = (
+                response.status_code == 202
+                and isinstance(body, dict)
+                and response.headers.get("location") == f"/v1/jobs/{body.get('id')}"
+            )
+            problems = [] if ok else [f"HTTP {response.status_code}: not a 202 job"]
+            TALLY.record(JOB_SUBMIT, response.status_code, "ok" if ok else "fail", problems)
+            if not ok:
+                response.failure(problems[0])
+                return
+            response.success()
+        job_id = body["id"]
+        deadline = time.monotonic() + 120
+        while True:
+            job = self.read_json(f"/v1/jobs/{job_id}", JOB_STATUS, lambda b: [])
+            if job is None or job.get("status") in ("succeeded", "failed", "cancelled"):
+                break
+            if time.monotonic() > deadline:
+                TALLY.record(JOB_STATUS, 200, "fail", ["job did not finish in 120 s"])
+                break
+            time.sleep(0.5)
+        if job is not None and job.get("status") == "succeeded":
+            self.read_json(f"/v1/jobs/{job_id}/result", JOB_RESULT, check_job_result)
+        elif job is not None:
+            TALLY.record(JOB_STATUS, 200, "fail", [f"job ended {job.get('status')}"])
+        with self.client.delete(
+            f"/v1/jobs/{job_id}", headers=self.auth, name=JOB_DELETE, catch_response=True
+        ) as response:
+            ok = response.status_code in (202, 204)
+            TALLY.record(JOB_DELETE, response.status_code, "ok" if ok else "fail", [])
+            if ok:
+                response.success()
+            else:
+                response.failure(f"HTTP {response.status_code}")

@@ -1,4 +1,5 @@
-"""``mmed`` command line: ``mmed predict FILE...`` and ``mmed models``.
+"""``mmed`` command line: ``mmed predict FILE...``, ``mmed analyze FILE...`` (jobs) and
+``mmed models``.
 
 The server and API key come from ``--server`` / ``--api-key`` or the ``MMED_SERVER`` /
 ``MMED_API_KEY`` environment variables. Exit status: 0 all files labelled, 1 some file or
@@ -102,6 +103,33 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
+    a = sub.add_parser(
+        "analyze",
+        parents=[common],
+        help="analyse whole recordings as server-side jobs (resumable; every frame by default)",
+    )
+    a.add_argument("files", nargs="*", type=Path, metavar="FILE", help="videos and images")
+    a.add_argument(
+        "--job",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="follow a job already submitted (after Ctrl-C); repeatable",
+    )
+    for action in p._actions:  # the same options and outputs as `mmed predict`
+        if action.dest in ("help", "files", "server", "api_key", "timeout", "annotate"):
+            continue
+        if action.dest == "sample_interval":
+            a.add_argument(
+                "--sample-interval",
+                type=_non_negative,
+                default=0.0,
+                help="seconds between sampled frames (default 0: every frame)",
+            )
+            continue
+        a._add_action(action)
+    a.add_argument("--poll", type=float, default=1.0, help="seconds between progress polls")
+
     m = sub.add_parser("models", parents=[common], help="list the model catalogue")
     m.add_argument("--json", action="store_true", help="print the catalogue as JSON")
     return parser
@@ -197,6 +225,78 @@ def run_predict(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def run_analyze(args: argparse.Namespace) -> int:
+    from mmed_cli import jobs
+
+    missing = [str(f) for f in args.files if not f.is_file()]
+    if missing:
+        print(f"mmed: no such file: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    if not args.files and not args.job:
+        print("mmed: give files to analyse or --job ID", file=sys.stderr)
+        return 2
+    options = PredictOptions(
+        task=args.task,
+        model=args.model,
+        version=args.version,
+        sample_interval=args.sample_interval,
+        detect_faces=args.detect_faces,
+        max_frames=args.max_frames,
+    )
+    outcomes: list[Outcome] = []
+    with make_client(args.server, args.api_key, args.timeout) as client:
+        targets: list[tuple[Path, str | None]] = [(f, None) for f in args.files]
+        targets += [(Path(job_id), job_id) for job_id in args.job]
+        for path, job_id in targets:
+            job = None
+            try:
+                job = jobs.get_job(client, job_id) if job_id else jobs.submit(client, path, options)
+                print(f"mmed: {path}: job {job.id}", file=sys.stderr)
+                job = jobs.follow_with_bar(client, job, path.name, args.quiet, args.poll)
+                if job.status != "succeeded":
+                    detail = job.error.detail if job.error else job.status
+                    outcomes.append(Outcome(path, error=f"job {job.id} {job.status}: {detail}"))
+                    continue
+                outcomes.append(Outcome(path, result=jobs.result(client, job.id)))
+            except KeyboardInterrupt:
+                if job is not None:
+                    print(
+                        f"\nmmed: job {job.id} goes on on the server; resume with: "
+                        f"mmed analyze --job {job.id}",
+                        file=sys.stderr,
+                    )
+                return 130
+            except ProblemError as exc:
+                outcomes.append(Outcome(path, problem=exc.problem))
+            except ServerError as exc:
+                outcomes.append(Outcome(path, error=str(exc)))
+    return _report(outcomes, args)
+
+
+def _report(outcomes: list[Outcome], args: argparse.Namespace) -> int:
+    """Print and plot like ``mmed predict``; exit 1 when some file failed."""
+    failed = [o for o in outcomes if not o.ok]
+    for o in failed:
+        print(f"mmed: {o.path}: {o.message}", file=sys.stderr)
+    if args.json:
+        output.write_json(outcomes, sys.stdout)
+    elif args.csv:
+        output.write_csv(outcomes, sys.stdout)
+    else:
+        print(output.summary_table(outcomes))
+        if args.frames:
+            for o in outcomes:
+                if o.result is not None:
+                    print(f"\n{o.path}\n{output.frames_table(o.result)}")
+    done = [(o.path, o.result) for o in outcomes if o.result is not None]
+    if args.plot and done:
+        from mmed_cli.plot import plot_timelines
+
+        plot_timelines([(p.name, r) for p, r in done], args.plot)
+        print(f"mmed: wrote {args.plot}", file=sys.stderr)
+    return 1 if failed else 0
+
+
 def run_models(args: argparse.Namespace) -> int:
     with make_client(args.server, args.api_key, args.timeout) as client:
         try:
@@ -237,6 +337,10 @@ def _main(argv: Sequence[str] | None) -> int:
             if args.annotate.suffix.lower() not in CODECS:
                 parser.error(f"--annotate: use one of {', '.join(CODECS)}")
         return run_predict(args)
+    if args.command == "analyze":
+        if args.plot and args.plot.suffix.lower() != ".png":
+            parser.error("--plot writes a PNG: give a .png path")
+        return run_analyze(args)
     return run_models(args)
 
 

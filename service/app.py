@@ -16,6 +16,10 @@ from service.backends.base import Backend
 from service.catalogue import Catalogue
 from service.errors import install_error_handlers
 from service.faces import FaceDetector
+from service.jobs import routes as job_routes
+from service.jobs.metrics import JobMetrics
+from service.jobs.runner import no_analysis
+from service.jobs.service import open_jobs
 from service.limits import ConcurrencyLimitMiddleware, UploadLimitMiddleware
 from service.media import MediaLimits
 from service.metrics import Metrics
@@ -61,9 +65,22 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             log.error("default model %s is not in the repository: %s", name, exc)
     await backend.start(defaults)
     log.info("ready: backend=%s models=%s", backend.name, [m.name for m in defaults])
+    if settings.jobs_enabled:
+        # app.state.job_analysis: (model, options) -> Analysis | None, the jobs' post-stage.
+        app.state.jobs = open_jobs(
+            settings,
+            app.state.pipeline,
+            app.state.catalogue,
+            app.state.job_metrics,
+            app.state.job_analysis,
+        )
     try:
         yield
     finally:
+        jobs = getattr(app.state, "jobs", None)
+        if jobs is not None:  # running jobs checkpoint and go back to the queue
+            await jobs.close()
+            app.state.jobs = None
         await backend.close()
         tempfile.tempdir = None
         shutil.rmtree(tmpdir, ignore_errors=True)
@@ -82,6 +99,8 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
     )
     app.state.settings = settings
     app.state.metrics = metrics
+    app.state.job_metrics = JobMetrics(metrics.registry)
+    app.state.job_analysis = no_analysis  # spotting (C4) sets its Analysis factory here
     app.state.catalogue = Catalogue(settings.model_repository, settings.catalogue_refresh_s)
     app.state.backend = backend or make_backend(settings, metrics)
     app.state.pipeline = Pipeline(
@@ -96,10 +115,17 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
         batch=settings.inference_batch,
     )
     install_error_handlers(app)
-    for router in (predict.router, models.router, health.router):
+    for router in (predict.router, models.router, health.router, job_routes.router):
         app.include_router(router)
     # Added innermost first: the request context wraps everything, then admission control.
     app.add_middleware(UploadLimitMiddleware, max_bytes=settings.max_upload_bytes, metrics=metrics)
+    app.add_middleware(
+        UploadLimitMiddleware,
+        max_bytes=settings.jobs_max_upload_bytes,
+        metrics=metrics,
+        paths=("/v1/jobs",),
+        hint="",
+    )
     app.add_middleware(
         ConcurrencyLimitMiddleware,
         limit=settings.max_concurrency,

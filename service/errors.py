@@ -60,8 +60,11 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem_response(exc.status, exc.detail, exc.title, exc.headers)
 
     @app.exception_handler(MediaError)
-    async def _media(_: Request, exc: MediaError) -> JSONResponse:
-        return problem_response(exc.status, str(exc), exc.title)
+    async def _media(request: Request, exc: MediaError) -> JSONResponse:
+        detail = str(exc)
+        if exc.status == 413 and request.url.path == "/v1/predict":
+            detail += "; for long recordings submit a job instead: POST /v1/jobs"
+        return problem_response(exc.status, detail, exc.title)
 
     @app.exception_handler(BackendError)
     async def _backend(request: Request, exc: BackendError) -> JSONResponse:

@@ -14,6 +14,7 @@ from service.errors import PROBLEM_JSON
 from service.metrics import Metrics
 
 LIMITED_PATHS = ("/v1/predict",)
+JOBS_HINT = "; for long recordings submit a job instead: POST /v1/jobs"
 
 
 async def send_problem(
@@ -49,16 +50,25 @@ class BodyTooLarge(HTTPException):
 class UploadLimitMiddleware:
     """413 for an upload over ``max_bytes``: by Content-Length up front, else while streaming."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int, metrics: Metrics) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        metrics: Metrics,
+        paths: tuple[str, ...] = LIMITED_PATHS,
+        hint: str = JOBS_HINT,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.metrics = metrics
+        self.paths = paths
+        self.hint = hint
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] not in LIMITED_PATHS:
+        if scope["type"] != "http" or scope["path"] not in self.paths:
             await self.app(scope, receive, send)
             return
-        detail = f"upload exceeds the limit of {self.max_bytes} bytes"
+        detail = f"upload exceeds the limit of {self.max_bytes} bytes{self.hint}"
         length = dict(scope["headers"]).get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.max_bytes:
             self.metrics.rejected.labels("upload_too_large").inc()

@@ -210,6 +210,9 @@ class Pipeline:
         region = model.card.face_region
         tracker = FaceTracker(self.detector) if self.tracking and kind == "video" else None
         chunk = Chunk()
+        # Chunks end every ``batch`` sampled frames counted from the first, skipped ones too:
+        # a resumed stream infers the same batches as an uninterrupted one after its first.
+        position = 0
         while not stop.is_set():
             t0 = time.perf_counter()
             frame = next(source_frames, None)
@@ -217,6 +220,7 @@ class Pipeline:
             clock.decode += t1 - t0
             if frame is None:
                 break
+            position += 1
             if start_after is not None and frame.index <= start_after:
                 continue  # resumed: done before, neither detected nor inferred again
             box = None
@@ -238,7 +242,7 @@ class Pipeline:
                 FrameRecord(frame.index, frame.timestamp_s, box, None, features, keyframe)
             )
             clock.detect += time.perf_counter() - t1
-            if len(chunk.records) >= self.batch:
+            if position % self.batch == 0:
                 yield chunk
                 chunk = Chunk()
         if chunk.records:

@@ -36,6 +36,21 @@ class Settings(BaseSettings):
     inference_batch: int = Field(32, ge=1, le=1024)
     log_level: str = "INFO"
 
+    # Jobs (service/jobs, design §2 "Jobs"): their own limits, fit for whole sessions.
+    jobs_enabled: bool = True
+    jobs_dir: Path = Path("var/jobs")
+    jobs_db: str = Field("", description="postgresql://... for replicas; empty: SQLite in jobs_dir")
+    jobs_max_bytes: int = Field(50 * 2**30, ge=1)
+    jobs_ttl_h: float = Field(168.0, gt=0)
+    jobs_workers: int = Field(1, ge=1, le=64)
+    jobs_max_upload_mb: float = Field(8192.0, gt=0)
+    jobs_max_video_s: float = Field(4 * 3600.0, gt=0)
+    jobs_max_frames: int = Field(4 * 3600 * 30, ge=1)
+    jobs_lease_s: float = Field(30.0, gt=0)
+    jobs_beat_s: float = Field(2.0, gt=0)
+    jobs_poll_s: float = Field(1.0, gt=0)
+    jobs_events_s: float = Field(1.0, gt=0)
+
     @field_validator("api_keys", mode="before")
     @classmethod
     def _split_keys(cls, value: object) -> object:
@@ -46,6 +61,10 @@ class Settings(BaseSettings):
     @property
     def max_upload_bytes(self) -> int:
         return int(self.max_upload_mb * 1024 * 1024)
+
+    @property
+    def jobs_max_upload_bytes(self) -> int:
+        return int(self.jobs_max_upload_mb * 1024 * 1024)
 
     def default_model(self, task: str) -> str:
         return self.default_micro_model if task == "micro" else self.default_masked_model

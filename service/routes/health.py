@@ -24,11 +24,13 @@ async def healthz() -> Health:
 
 @router.get("/readyz", response_model=Health, responses=READY_ERRORS)
 async def readyz(
+    request: Request,
     catalogue: CatalogueDep,
     backend: BackendDep,
     settings: SettingsDep,
 ) -> Health:
-    """The backend is reachable and serves a version of both tasks' default models.
+    """The backend is reachable and serves a version of both tasks' default models, and the
+    job store (when jobs are on) answers.
 
     Any catalogued version counts, newest first: during a rollout the catalogue may list a
     version the backend is still loading, and requests are answered by the one it serves."""
@@ -41,6 +43,14 @@ async def readyz(
         raise Problem(
             503,
             f"backend {backend.name!r} is not serving {names}",
+            title="Not ready",
+            headers={"Retry-After": str(settings.retry_after_s)},
+        )
+    jobs = getattr(request.app.state, "jobs", None)
+    if jobs is not None and not await jobs.ready():
+        raise Problem(
+            503,
+            "the job store is unreachable",
             title="Not ready",
             headers={"Retry-After": str(settings.retry_after_s)},
         )

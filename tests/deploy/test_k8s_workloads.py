@@ -24,10 +24,14 @@ def env_of(objects: list[dict], deployment: dict, name: str) -> dict[str, str]:
     return env
 
 
-def mount_of(deployment: dict, name: str, volume_kind: str) -> dict:
-    """The container's mount of the (single) volume of ``volume_kind``."""
+def mount_of(deployment: dict, name: str, volume_kind: str, claim: str | None = None) -> dict:
+    """The container's mount of the (single) volume of ``volume_kind`` (PVC: ``claim``)."""
     spec = pod_spec(deployment)
-    (volume,) = [v for v in spec["volumes"] if volume_kind in v]
+    (volume,) = [
+        v
+        for v in spec["volumes"]
+        if volume_kind in v and (claim is None or v[volume_kind].get("claimName") == claim)
+    ]
     (mount,) = [
         m for m in container(deployment, name)["volumeMounts"] if m["name"] == volume["name"]
     ]
@@ -73,7 +77,7 @@ def test_gateway_talks_to_tfserving_and_reads_the_catalogue(rendered, overlay):
     assert host == service["metadata"]["name"]
     assert int(port) == next(p["port"] for p in service["spec"]["ports"] if p["name"] == "grpc")
     # mmed.json of every version is read from the same repository TF Serving serves, read-only.
-    repo_mount = mount_of(gateway, "gateway", "persistentVolumeClaim")
+    repo_mount = mount_of(gateway, "gateway", "persistentVolumeClaim", "model-repository")
     assert env["MMED_MODEL_REPOSITORY"] == repo_mount["mountPath"]
     assert repo_mount["readOnly"] is True
     tfserving_mount = mount_of(
@@ -89,6 +93,24 @@ def test_gateway_tmp_is_a_writable_emptydir(rendered, overlay):
     tmp = mount_of(gateway, "gateway", "emptyDir")
     assert tmp["mountPath"] == "/tmp"
     assert not tmp.get("readOnly", False)
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_jobs_share_a_rwx_volume_and_a_postgresql_secret(rendered, overlay):
+    objects = rendered[overlay]
+    gateway = find(objects, "Deployment", "gateway")
+    env = env_of(objects, gateway, "gateway")
+    mount = mount_of(gateway, "gateway", "persistentVolumeClaim", "jobs")
+    assert env["MMED_JOBS_DIR"] == mount["mountPath"] and not mount.get("readOnly", False)
+    c = container(gateway, "gateway")
+    (db,) = [e for e in c["env"] if e["name"] == "MMED_JOBS_DB"]
+    assert db["valueFrom"]["secretKeyRef"] == {
+        "name": "gateway-jobs-db",
+        "key": "url",
+        "optional": False,
+    }
+    modes = find(objects, "PersistentVolumeClaim", "jobs")["spec"]["accessModes"]
+    assert modes == (["ReadWriteOnce"] if overlay == "dev-cpu" else ["ReadWriteMany"])
 
 
 def test_api_keys_are_mandatory_in_production_only(rendered):

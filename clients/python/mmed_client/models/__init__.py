@@ -1,6 +1,7 @@
 """Contains all the data models used in inputs/outputs"""
 
 from .body_predict_v1_predict_post import BodyPredictV1PredictPost
+from .body_submit_v1_jobs_post import BodySubmitV1JobsPost
 from .class_metrics import ClassMetrics
 from .event import Event
 from .event_evidence import EventEvidence
@@ -13,6 +14,14 @@ from .frame_result_probabilities_type_0 import FrameResultProbabilitiesType0
 from .health import Health
 from .health_status import HealthStatus
 from .input_spec import InputSpec
+from .job import Job
+from .job_list import JobList
+from .job_parameters import JobParameters
+from .job_parameters_task import JobParametersTask
+from .job_progress import JobProgress
+from .job_result import JobResult
+from .job_result_events_type_0_item import JobResultEventsType0Item
+from .job_status import JobStatus
 from .media_summary import MediaSummary
 from .media_summary_kind import MediaSummaryKind
 from .metrics import Metrics
@@ -28,6 +37,7 @@ from .model_ref_task import ModelRefTask
 from .predict_response import PredictResponse
 from .predict_v1_predict_post_task_type_0 import PredictV1PredictPostTaskType0
 from .problem import Problem
+from .submit_v1_jobs_post_task_type_0 import SubmitV1JobsPostTaskType0
 from .summary import Summary
 from .summary_label_counts import SummaryLabelCounts
 from .summary_mean_probabilities_type_0 import SummaryMeanProbabilitiesType0
@@ -36,6 +46,7 @@ from .training_info import TrainingInfo
 
 __all__ = (
     "BodyPredictV1PredictPost",
+    "BodySubmitV1JobsPost",
     "ClassMetrics",
     "Event",
     "EventEvidence",
@@ -48,6 +59,14 @@ __all__ = (
     "Health",
     "HealthStatus",
     "InputSpec",
+    "Job",
+    "JobList",
+    "JobParameters",
+    "JobParametersTask",
+    "JobProgress",
+    "JobResult",
+    "JobResultEventsType0Item",
+    "JobStatus",
     "MediaSummary",
     "MediaSummaryKind",
     "Metrics",
@@ -63,6 +82,7 @@ __all__ = (
     "PredictResponse",
     "PredictV1PredictPostTaskType0",
     "Problem",
+    "SubmitV1JobsPostTaskType0",
     "Summary",
     "SummaryLabelCounts",
     "SummaryMeanProbabilitiesType0",

@@ -52,7 +52,8 @@ def sync_detailed(
 ) -> Response[Health | Problem]:
     """Readyz
 
-     The backend is reachable and serves a version of both tasks' default models.
+     The backend is reachable and serves a version of both tasks' default models, and the
+    job store (when jobs are on) answers.
 
     Any catalogued version counts, newest first: during a rollout the catalogue may list a
     version the backend is still loading, and requests are answered by the one it serves.
@@ -80,7 +81,8 @@ def sync(
 ) -> Health | Problem | None:
     """Readyz
 
-     The backend is reachable and serves a version of both tasks' default models.
+     The backend is reachable and serves a version of both tasks' default models, and the
+    job store (when jobs are on) answers.
 
     Any catalogued version counts, newest first: during a rollout the catalogue may list a
     version the backend is still loading, and requests are answered by the one it serves.
@@ -104,7 +106,8 @@ async def asyncio_detailed(
 ) -> Response[Health | Problem]:
     """Readyz
 
-     The backend is reachable and serves a version of both tasks' default models.
+     The backend is reachable and serves a version of both tasks' default models, and the
+    job store (when jobs are on) answers.
 
     Any catalogued version counts, newest first: during a rollout the catalogue may list a
     version the backend is still loading, and requests are answered by the one it serves.
@@ -130,7 +133,8 @@ async def asyncio(
 ) -> Health | Problem | None:
     """Readyz
 
-     The backend is reachable and serves a version of both tasks' default models.
+     The backend is reachable and serves a version of both tasks' default models, and the
+    job store (when jobs are on) answers.
 
     Any catalogued version counts, newest first: during a rollout the catalogue may list a
     version the backend is still loading, and requests are answered by the one it serves.
