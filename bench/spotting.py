@@ -18,7 +18,9 @@ import time
 from pathlib import Path
 
 TARGET = 1.20
-REAL_CLIP = Path(__file__).resolve().parents[1] / ".." / "shared/data/video/WolfgangLanger_Pexels.mp4"
+REAL_CLIP = (
+    Path(__file__).resolve().parents[1] / ".." / "shared/data/video/WolfgangLanger_Pexels.mp4"
+)
 
 
 async def measure(clips: dict[str, bytes], repository: Path, model: str, repeats: int) -> dict:

@@ -145,7 +145,9 @@ def main(argv: list[str] | None = None) -> int:
     print("best:", {n: getattr(params, n) for n in names})
     print(json.dumps({k: v for k, v in report.items() if k != "per_kind"}), report["per_kind"])
     for f1, acc, prm, _ in table[:10]:
-        print(f"F1 {f1:.3f} acc {acc:.3f}", {k: getattr(prm, k) for k in {**SIGNAL_GRID, **PEAK_GRID}})
+        print(
+            f"F1 {f1:.3f} acc {acc:.3f}", {k: getattr(prm, k) for k in {**SIGNAL_GRID, **PEAK_GRID}}
+        )
     if args.out:
         top = [{"f1": f1, "label_accuracy": a, "params": asdict(q)} for f1, a, q, _ in table[:20]]
         args.out.write_text(json.dumps({"best": asdict(params), "report": report, "top": top},

@@ -75,7 +75,7 @@ async def predict(
 
     async def answer() -> PredictResponse:
         try:
-            return await pipeline.run(file.file, chosen, options, analysis_for(sample_interval))
+            return await pipeline.run(file.file, chosen, options, analysis_for(chosen, options))
         except (VersionNotServed, VersionNotLoaded) as exc:
             # A rollout, seen by the catalogue and the backend at different times: with no
             # version asked for, answer with the version the backend serves.
@@ -83,7 +83,7 @@ async def predict(
             if served is None or served.version == chosen.version:
                 raise
             file.file.seek(0)
-            return await pipeline.run(file.file, served, options, analysis_for(sample_interval))
+            return await pipeline.run(file.file, served, options, analysis_for(served, options))
 
     try:
         async with asyncio.timeout(settings.request_timeout_s):

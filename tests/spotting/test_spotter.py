@@ -108,7 +108,8 @@ def test_masked_regions_ignore_the_mouth():
     assert len(events) == 1 and set(events[0].evidence.motion) == {"brow", "eyes"}
     assert events[0].evidence.region == "brow"
     # Only the mouth moves: the probabilities alone (change < p_scale) do not make an event.
-    assert run(records(events=[(100, 107, 0)]), regions=("brow", "eyes")) == []
+    only_mouth = records(events=[(100, 107, 0)])
+    assert run(only_mouth, regions=("brow", "eyes"), params=SpotParams(p_scale=1.0)) == []
 
 
 def test_finish_only_for_every_frame_video():
@@ -121,7 +122,8 @@ def test_finish_only_for_every_frame_video():
     assert s.finish(recs, model, video, SimpleNamespace(sample_interval=0.5)) is None
     assert s.finish(recs[:1], model, SimpleNamespace(kind="image"),
                     SimpleNamespace(sample_interval=0)) is None  # fmt: skip
-    assert analysis_for(0) is not None and analysis_for(0.5) is None
+    assert analysis_for(model, SimpleNamespace(sample_interval=0)) is not None
+    assert analysis_for(model, SimpleNamespace(sample_interval=0.5)) is None
 
 
 def test_peaks_hysteresis_and_merging():
