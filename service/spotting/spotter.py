@@ -10,7 +10,8 @@ Per run of consecutive frames with a face:
    from the baseline's, divided by its median over the run (1 = the recording's usual level).
 3. One score: ``s = p / p_scale + max(0, max_r m[r] - 1) / m_scale``; events are the peaks of
    ``s`` at or above 1 (``threshold``), each extending either side while ``s`` stays at or
-   above ``rel_height`` of its peak (onset/offset), at least ``min_frames`` long.
+   above ``rel_height`` of its peak (onset/offset), at least ``min_frames`` long, and both
+   ends inside the run (a change that has not ended when the face is lost has no offset).
 4. Label: the non-rest class whose mean probability over the event rose most above the
    baseline; kind: micro when onset to offset lasts at most 0.5 s.
 
@@ -46,7 +47,8 @@ class SpotParams:
     """The spotter's settings. The defaults of ``smooth_s``, ``motion``, ``p_scale``,
     ``m_scale`` and ``rel_height`` were fitted (grid search, best pooled F1) on the development
     part of the PROXY benchmark with micro-cnn v1: ``python -m training.spot_fit`` (dev F1
-    0.884; docs/spotting.md). The others are fixed by design."""
+    0.884; 0.923 with the run-end rule added after; docs/spotting.md). The others are
+    fixed by design."""
 
     baseline_s: float = 3.0  # half-window of the running median
     p_scale: float = 0.8  # probability change worth a score of 1
@@ -237,8 +239,12 @@ def events_of(
     events: list[Event] = []
     for run in runs:
         score = run.signals.score(params)
+        last = len(score) - 1
         for span in peaks(score, params):
-            events.append(_event(records, run, score, span, classes, rest, params))
+            # An event must begin and end while the face is seen: a change still going on
+            # at the end of the run (or already at its start) has no offset (onset) to report.
+            if span[0] > 0 and span[2] < last:
+                events.append(_event(records, run, score, span, classes, rest, params))
     return events
 
 

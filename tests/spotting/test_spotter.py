@@ -158,3 +158,8 @@ def test_region_features():
     hist = f[:LBP_DIM].reshape(len(CELLS), BINS)
     np.testing.assert_allclose(hist.sum(axis=1), 1.0, rtol=1e-5)
     assert region_features(grey, None) is None
+
+
+def test_a_change_still_going_at_the_end_is_not_an_event():
+    assert run(records(n=300, events=[(280, 299, 3)])) == []
+    assert len(run(records(n=300, events=[(280, 290, 3)]))) == 1
