@@ -92,7 +92,7 @@ def _score(prepared: list, classes, rest, params) -> dict:
 
 
 # Evidence settings (each needs the signals recomputed) and score/peak settings (cheap).
-SIGNAL_GRID = {"smooth_s": [0.07, 0.1, 0.14], "motion": ["lbp", "mad"]}
+SIGNAL_GRID = {"smooth_s": [0.07, 0.1, 0.14]}
 PEAK_GRID = {
     "p_scale": [0.6, 0.8, 1.0, 1.2],
     "m_scale": [2.0, 3.0, 4.0, 5.0, 1e9],

@@ -11,7 +11,6 @@ al., ICPR 2014; MEGC's baseline), on three regions instead of a 6x6 grid.
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 
 from service.faces import FaceBox, crop_face
@@ -29,9 +28,7 @@ REGIONS: dict[str, tuple[float, float]] = {
 CELLS = [(name, side) for name in REGIONS for side in ("left", "right")]
 # Rows of the face each region needs (a masked model sees only the upper face).
 UPPER_REGIONS = ("brow", "eyes")
-PATCH = (3, 8)  # rows x columns of each region's intensity thumbnail
-LBP_DIM = len(CELLS) * BINS
-DIM = LBP_DIM + len(REGIONS) * PATCH[0] * PATCH[1]
+DIM = len(CELLS) * BINS
 
 
 def _riu2_table() -> np.ndarray:
@@ -59,12 +56,11 @@ def lbp_codes(img: np.ndarray) -> np.ndarray:
 
 
 def region_features(grey: np.ndarray, box: FaceBox | None) -> np.ndarray | None:
-    """float32 [DIM]: one normalised LBP histogram per cell (``CELLS`` order), then each
-    region's intensity thumbnail (``PATCH``, zero mean and unit spread); None without a face."""
+    """float32 [DIM]: one normalised LBP histogram per cell (``CELLS`` order); None without a
+    face."""
     if box is None:
         return None
-    crop = crop_face(grey, box, "full", (SIZE, SIZE))
-    codes = lbp_codes(crop)
+    codes = lbp_codes(crop_face(grey, box, "full", (SIZE, SIZE)))
     n = codes.shape[0]
     c0, c1, mid = round(0.1 * n), round(0.9 * n), n // 2
     out = np.empty((len(CELLS), BINS), np.float32)
@@ -74,9 +70,4 @@ def region_features(grey: np.ndarray, box: FaceBox | None) -> np.ndarray | None:
         cols = slice(c0, mid) if side == "left" else slice(mid, c1)
         hist = np.bincount(codes[rows, cols].ravel(), minlength=BINS).astype(np.float32)
         out[i] = hist / max(1.0, float(hist.sum()))
-    thumbs = []
-    for top, bottom in REGIONS.values():
-        part = crop[round(top * SIZE) : round(bottom * SIZE), round(0.1 * SIZE) : round(0.9 * SIZE)]
-        thumb = cv2.resize(part, PATCH[::-1], interpolation=cv2.INTER_AREA).astype(np.float32)
-        thumbs.append((thumb - thumb.mean()) / (thumb.std() + 4.0))
-    return np.concatenate([out.ravel(), *(t.ravel() for t in thumbs)])
+    return out.ravel()

@@ -29,26 +29,18 @@ import numpy as np
 
 from service.faces import FaceBox
 from service.schemas import Event, EventEvidence
-from service.spotting.regions import (
-    BINS,
-    CELLS,
-    LBP_DIM,
-    PATCH,
-    REGIONS,
-    UPPER_REGIONS,
-    region_features,
-)
+from service.spotting.regions import BINS, CELLS, REGIONS, UPPER_REGIONS, region_features
 
 MICRO_MAX_S = 0.5  # MEGC: a micro-expression lasts at most half a second
 
 
 @dataclass(frozen=True)
 class SpotParams:
-    """The spotter's settings. The defaults of ``smooth_s``, ``motion``, ``p_scale``,
+    """The spotter's settings. The defaults of ``smooth_s``, ``p_scale``,
     ``m_scale`` and ``rel_height`` were fitted (grid search, best pooled F1) on the development
     part of the PROXY benchmark with micro-cnn v1: ``python -m training.spot_fit`` (dev F1
-    0.884; 0.923 with the run-end rule added after; docs/spotting.md). The others are
-    fixed by design."""
+    0.884; with the run-end rule and the strided median added after, 0.911; docs/spotting.md).
+    The others are fixed by design."""
 
     baseline_s: float = 3.0  # half-window of the running median
     p_scale: float = 0.8  # probability change worth a score of 1
@@ -59,7 +51,6 @@ class SpotParams:
     max_gap_s: float = 0.25  # a face missing longer than this splits the run
     min_run_s: float = 1.0  # shorter runs have no baseline to compare with
     smooth_s: float = 0.14  # running mean of probabilities and descriptors before comparing
-    motion: str = "lbp"  # "lbp": LBP histograms (chi-squared); "mad": intensity thumbnails
 
 
 @dataclass
@@ -80,17 +71,24 @@ class Signals:
 def rolling_median(x: np.ndarray, half: int, step: int = 1, block: int = 2**22) -> np.ndarray:
     """Running median over ``2 * half + 1`` rows (every ``step``-th) of ``x`` [T, D]: centred on
     row ``t``, shifted to stay inside near the ends (so an end is not compared with copies of
-    itself); the whole of ``x`` when it is shorter. Computed in blocks of ~``block`` values."""
+    itself); the whole of ``x`` when it is shorter. Computed every ``step`` rows (and at the
+    last) and interpolated linearly in between: a median over seconds moves slowly."""
     t_len = len(x)
+    knots = np.unique(np.append(np.arange(0, t_len, max(1, step)), t_len - 1))
     offsets = np.arange(0, 2 * half + 1, max(1, step))
     rows = max(1, block // max(1, len(offsets) * x.shape[1]))
-    out = np.empty_like(x)
-    for a in range(0, t_len, rows):
-        b = min(t_len, a + rows)
-        start = np.clip(np.arange(a, b) - half, 0, max(0, t_len - 1 - 2 * half))
+    at = np.empty((len(knots), x.shape[1]), np.float64)
+    for a in range(0, len(knots), rows):
+        k = knots[a : a + rows]
+        start = np.clip(k - half, 0, max(0, t_len - 1 - 2 * half))
         idx = np.minimum(start[:, None] + offsets[None, :], t_len - 1)
-        out[a:b] = np.median(x[idx], axis=1)
-    return out
+        at[a : a + len(k)] = np.median(x[idx], axis=1)
+    if len(knots) == t_len:
+        return at.astype(x.dtype)
+    right = np.clip(np.searchsorted(knots, np.arange(t_len)), 1, len(knots) - 1)
+    left = right - 1
+    w = ((np.arange(t_len) - knots[left]) / (knots[right] - knots[left]))[:, None]
+    return ((1 - w) * at[left] + w * at[right]).astype(x.dtype)
 
 
 def chi2(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -113,26 +111,17 @@ def signals(probs: np.ndarray, feats: np.ndarray, fps: float, regions: Sequence[
             params: SpotParams) -> Signals:  # fmt: skip
     """Evidence of change for one run: ``probs`` [T, K], ``feats`` [T, DIM]."""
     half = max(1, round(params.baseline_s * fps))
-    step = max(1, round(fps / 15))
+    step = max(1, round(fps / 10))
     k = max(1, round(params.smooth_s * fps))
     probs, feats = smooth(probs, k), smooth(feats, k)
     base_p = rolling_median(probs, half, step)
     prob_change = 0.5 * np.abs(probs - base_p).sum(axis=1)
     base_f = rolling_median(feats, half, step)
-    if params.motion == "lbp":
-        cells = feats[:, :LBP_DIM].reshape(len(feats), len(CELLS), BINS)
-        dist = chi2(cells, base_f[:, :LBP_DIM].reshape(cells.shape))  # [T, cells]
-        per_region = [
-            dist[:, [i for i, (n, _) in enumerate(CELLS) if n == r]].mean(axis=1) for r in regions
-        ]
-    else:  # mean absolute difference of the regions' intensity thumbnails
-        size = PATCH[0] * PATCH[1]
-        diff = np.abs(feats[:, LBP_DIM:] - base_f[:, LBP_DIM:])
-        names = list(REGIONS)
-        per_region = [
-            diff[:, names.index(r) * size : (names.index(r) + 1) * size].mean(axis=1)
-            for r in regions
-        ]
+    cells = feats.reshape(len(feats), len(CELLS), BINS)
+    dist = chi2(cells, base_f.reshape(cells.shape))  # [T, cells]
+    per_region = [
+        dist[:, [i for i, (n, _) in enumerate(CELLS) if n == r]].mean(axis=1) for r in regions
+    ]
     motion = np.stack(per_region, axis=1)
     motion = motion / np.maximum(np.median(motion, axis=0, keepdims=True), 1e-6)
     return Signals(prob_change, motion, base_p, list(regions))

@@ -43,7 +43,7 @@ def test_fit_prefers_the_setting_that_finds_the_events() -> None:
     truth = [Interval(100, 107, "happiness", "micro"), Interval(200, 240, "anger", "macro")]
     params, report, table = spot_fit.fit(
         [(recs, truth)], CLASSES, "neutral", ["brow", "eyes", "mouth"],
-        signal_grid={"smooth_s": [0.0], "motion": ["lbp"]},
+        signal_grid={"smooth_s": [0.0]},
         peak_grid={"p_scale": [0.8, 50.0], "m_scale": [1e9], "rel_height": [0.3]},
     )  # fmt: skip
     assert params.p_scale == 0.8 and report["f1"] == 1.0 and report["label_accuracy"] == 1.0

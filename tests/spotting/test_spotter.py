@@ -10,7 +10,7 @@ import pytest
 
 from service.faces import FaceBox
 from service.spotting import Spotter, analysis_for
-from service.spotting.regions import BINS, CELLS, DIM, LBP_DIM, lbp_codes, region_features
+from service.spotting.regions import BINS, CELLS, DIM, lbp_codes, region_features
 from service.spotting.spotter import SpotParams, peaks, rolling_median, smooth, spot
 
 CLASSES = ["anger", "contempt", "disgust", "happiness", "sadness", "neutral"]
@@ -28,29 +28,25 @@ class Rec:
 
 def records(n=300, fps=30.0, events=(), rest=5, seed=0, noise=0.02, gaps=(), moving=("mouth",)):
     """``n`` frames resting on class ``rest``; ``events`` = (onset, offset, class) flashes in
-    which the LBP histograms of the ``moving`` regions' cells (and the mouth thumbnail) change
-    too."""
+    which the LBP histograms of the ``moving`` regions' cells change too."""
     rng = np.random.default_rng(seed)
     cells = len(CELLS)
     hist = rng.dirichlet(np.full(BINS, 5.0), cells).astype(np.float32)
     other = rng.dirichlet(np.full(BINS, 5.0), cells).astype(np.float32)
     mouth = [i for i, (name, _) in enumerate(CELLS) if name in moving]
-    thumb = rng.normal(0, 1, DIM - LBP_DIM).astype(np.float32)
     out = []
     for i in range(n):
         p = np.full(len(CLASSES), 0.02, np.float32)
         p[rest] = 1.0
         h = hist.copy()
-        th = thumb + rng.normal(0, 0.1, thumb.shape).astype(np.float32)
         for a, b, k in events:
             if a <= i <= b:
                 p[:] = 0.02
                 p[k] = 1.0
                 h[mouth] = other[mouth]
-                th[-24:] += 1.5  # the mouth thumbnail
         h = h * rng.uniform(0.95, 1.05, h.shape).astype(np.float32)
         h /= h.sum(axis=1, keepdims=True)
-        f = np.concatenate([h.ravel(), th])
+        f = h.ravel()
         p += rng.uniform(0, noise, len(p)).astype(np.float32)
         p /= p.sum()
         face = not any(a <= i <= b for a, b in gaps)
@@ -140,7 +136,13 @@ def test_rolling_median_and_smooth_match_naive():
     x = np.random.default_rng(1).normal(size=(50, 3)).astype(np.float32)
     got = rolling_median(x, 4, 1, block=37)  # blocks smaller than the array
     idx = [np.arange(s, s + 9) for s in np.clip(np.arange(50) - 4, 0, 41)]  # shifted inside
-    np.testing.assert_allclose(got, [np.median(x[i], axis=0) for i in idx], rtol=1e-6)
+    naive = np.array([np.median(x[i], axis=0) for i in idx])
+    np.testing.assert_allclose(got, naive, rtol=1e-6)
+    # With step 2: every other row (and the last) sampled, knots interpolated between.
+    strided = rolling_median(x, 4, 2)
+    knot = np.median(x[np.arange(0, 9, 2)], axis=0)
+    np.testing.assert_allclose(strided[0], knot, rtol=1e-6)
+    np.testing.assert_allclose(strided[1], (strided[0] + strided[2]) / 2, rtol=1e-5)
     s = smooth(x, 3)
     np.testing.assert_allclose(s[10], x[9:12].mean(axis=0), rtol=1e-5)
     assert smooth(x, 1) is x
@@ -155,7 +157,7 @@ def test_region_features():
     grey = np.random.default_rng(0).integers(0, 256, (120, 160), dtype=np.uint8)
     f = region_features(grey, FaceBox(30, 20, 80, 80, 1.0))
     assert f.shape == (DIM,) and f.dtype == np.float32
-    hist = f[:LBP_DIM].reshape(len(CELLS), BINS)
+    hist = f.reshape(len(CELLS), BINS)
     np.testing.assert_allclose(hist.sum(axis=1), 1.0, rtol=1e-5)
     assert region_features(grey, None) is None
 
