@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bench.workloads import CACHE
-from model_artifact import TASK_CLASSES, ModelRepository
+from model_artifact import REST_CLASS, TASK_CLASSES, ModelRepository
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "model_repository"
@@ -38,6 +38,7 @@ def untrained_export(root: Path, task: str, arch: str) -> None:
         "arch": arch,
         "variant": None,
         "classes": classes,
+        "rest_class": REST_CLASS[task],
         "face_region": "full" if task == "micro" else "upper",
         "training": {
             "dataset": "untrained (benchmark only)",

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from model_artifact import TASK_CLASSES
+from model_artifact import PAPER_CLASSES, REST_CLASS, TASK_CLASSES
 from service.schemas import ModelInfo, ModelList, PredictResponse
 
 SHED_STATUSES = (429, 503)
@@ -79,8 +79,8 @@ def check_predict(body: Any, upload: Upload, model: str | None = None) -> list[s
         problems.append(f"frames_sampled {media.frames_sampled} vs {len(frames)} frames")
     if upload.kind == "image" and len(frames) != 1:
         problems.append(f"an image gave {len(frames)} frames")
-    classes = list(TASK_CLASSES[upload.task])
-    if ref.task != upload.task or ref.classes != classes:
+    classes = list(ref.classes)
+    if ref.task != upload.task or not _valid_classes(ref.task, classes, ref.rest_class):
         problems.append(f"model {ref.name!r} is task {ref.task!r} {ref.classes}, not {upload.task}")
     if model is not None and ref.name != model:
         problems.append(f"model.name {ref.name!r} != default {model!r}")
@@ -126,9 +126,14 @@ def check_predict(body: Any, upload: Upload, model: str | None = None) -> list[s
     if {k: v for k, v in summary.label_counts.items() if v} != dict(counts):
         problems.append(f"summary.label_counts {summary.label_counts} != {dict(counts)}")
     if counts:
-        top = max(counts.values())
-        if summary.dominant_label not in {k for k, v in counts.items() if v == top}:
-            problems.append(f"summary.dominant_label {summary.dominant_label!r} is not the mode")
+        # C2: the most frequent label other than the rest class (the rest class only alone).
+        expressions = {k: v for k, v in counts.items() if k != ref.rest_class} or dict(counts)
+        top = max(expressions.values())
+        if summary.dominant_label not in {k for k, v in expressions.items() if v == top}:
+            problems.append(
+                f"summary.dominant_label {summary.dominant_label!r} is not the most frequent "
+                "expression"
+            )
         mean = summary.mean_probabilities or {}
         expected_mean = {c: s / len(labels) for c, s in sums.items()}
         if list(mean) != classes or any(
@@ -179,9 +184,18 @@ def check_model(body: Any, name: str) -> list[str]:
     return problems
 
 
+def _valid_classes(task: str, classes: list[str], rest_class: str | None) -> bool:
+    """A model's classes: the task's paper classes, plus its rest class when it has one."""
+    expected = list(PAPER_CLASSES[task]) + ([REST_CLASS[task]] if rest_class else [])
+    return classes == expected and rest_class in (None, REST_CLASS[task])
+
+
 def _card_problems(info: ModelInfo) -> list[str]:
-    if list(info.classes) != list(TASK_CLASSES[info.task]):
-        return [f"{info.name}: classes {info.classes} do not match task {info.task}"]
+    if not _valid_classes(info.task, list(info.classes), info.rest_class):
+        return [
+            f"{info.name}: classes {info.classes} (rest {info.rest_class}) do not match task "
+            f"{info.task}"
+        ]
     return []
 
 

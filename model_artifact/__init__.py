@@ -6,6 +6,8 @@ Everything both sides must agree on lives here and nowhere else: the task vocabu
 
 from model_artifact.card import (
     ARCHS,
+    PAPER_CLASSES,
+    REST_CLASS,
     TASK_CLASSES,
     Arch,
     FaceRegion,
@@ -21,6 +23,8 @@ from model_artifact.repository import ModelRepository, ModelVersion
 
 __all__ = [
     "ARCHS",
+    "PAPER_CLASSES",
+    "REST_CLASS",
     "TASK_CLASSES",
     "Arch",
     "FaceRegion",

@@ -12,9 +12,18 @@ Arch = Literal["cnn", "resnet50", "vgg16", "vgg19", "inceptionv3", "efficientnet
 FaceRegion = Literal["full", "upper"]
 
 ARCHS: tuple[str, ...] = ("cnn", "resnet50", "vgg16", "vgg19", "inceptionv3", "efficientnetb0")
-TASK_CLASSES: dict[str, tuple[str, ...]] = {
+# The paper's classes: the v1 models' whole vocabulary.
+PAPER_CLASSES: dict[str, tuple[str, ...]] = {
     "micro": ("anger", "contempt", "disgust", "happiness", "sadness"),
     "masked": ("happy_but_angry", "happy_but_sad"),
+}
+# The "no expression" class of each task (contract C1): ``neutral`` for micro models, ``none``
+# ("no masked expression") for masked ones. v1 models have none (``rest_class`` null).
+REST_CLASS: dict[str, str] = {"micro": "neutral", "masked": "none"}
+# Every class a task's model may have, in canonical order (the paper's, then the rest class).
+# A model's card lists its own subset (at least two); serving and clients read the card.
+TASK_CLASSES: dict[str, tuple[str, ...]] = {
+    task: (*classes, REST_CLASS[task]) for task, classes in PAPER_CLASSES.items()
 }
 # Model names double as directory names and URL path segments: keep them boring.
 NAME_RE = re.compile(r"^(micro|masked)-[a-z0-9]+(-[a-z0-9]+)?$")
@@ -73,6 +82,10 @@ class ModelCard(BaseModel):
     arch: Arch
     variant: str | None = None
     classes: list[str]
+    rest_class: str | None = Field(
+        default=None,
+        description="The class meaning 'no expression' (neutral / none); null for v1 models.",
+    )
     input: InputSpec
     face_region: FaceRegion
     training: TrainingInfo
@@ -86,4 +99,12 @@ class ModelCard(BaseModel):
             raise ValueError(f"model name {self.name!r} disagrees with task/arch/variant")
         if len(self.classes) < 2 or len(set(self.classes)) != len(self.classes):
             raise ValueError("classes must be at least two distinct labels")
+        if self.rest_class is not None:
+            if self.rest_class != REST_CLASS[self.task]:
+                raise ValueError(
+                    f"rest_class of a {self.task} model is {REST_CLASS[self.task]!r}, "
+                    f"not {self.rest_class!r}"
+                )
+            if self.rest_class not in self.classes:
+                raise ValueError(f"rest_class {self.rest_class!r} is not one of the classes")
         return self

@@ -1,12 +1,14 @@
 """Upload decoding: recognise an image or a video by content, check limits, yield grey frames.
 
-Images (JPEG, PNG, BMP, WebP) are decoded with Pillow, videos (MP4/MOV, AVI, MKV/WebM) with
-PyAV, both straight from the uploaded file object (no temporary files). Every failure becomes a
-:class:`MediaError` carrying its HTTP status: 415 not an image or video, 422 undecodable,
+Images (JPEG, PNG, BMP, WebP, TIFF) are decoded with Pillow, videos (MP4/MOV, AVI, MKV/WebM)
+with PyAV, both straight from the uploaded file object (no temporary files). Every failure
+becomes a :class:`MediaError` carrying its HTTP status: 415 not an image or video, 422 undecodable,
 413 over the limits.
 
 Documented choices:
-- Animated WebP: the first frame is used (the upload is treated as an image).
+- Animated WebP, multi-page TIFF: the first frame/page is used (the upload is an image).
+- TIFF: any compression Pillow's libtiff decodes (research sets ship it); the pixel limit is
+  checked from the header before any strip or tile is decompressed.
 - Alpha (RGBA, LA, palette or RGB with transparency) is composited over white, as a viewer
   shows it, before conversion to grey; 16-bit samples are scaled (x/257), not clipped.
 - Truncated or partly corrupt video: the frames decoded up to the damage are kept (ffmpeg
@@ -41,8 +43,11 @@ MediaKind = Literal["image", "video"]
 _HEAD_BYTES = 64
 
 # Pillow plugins tried on an image upload (and the formats they report).
-_PIL_FORMATS = ("JPEG", "PNG", "BMP", "WEBP")
-_PIL_REPORTED = {"JPEG", "MPO", "PNG", "BMP", "WEBP"}  # MPO: a multi-picture (phone) JPEG
+_PIL_FORMATS = ("JPEG", "PNG", "BMP", "WEBP", "TIFF")
+# MPO: a multi-picture (phone) JPEG
+_PIL_REPORTED = {"JPEG", "MPO", "PNG", "BMP", "WEBP", "TIFF"}
+# TIFF byte orders (little/big endian) with classic (42) and BigTIFF (43) version numbers.
+_TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
 
 # BMP DIB header sizes: core (12), OS/2 v2 (16, 64), info v1-v5 (40, 52, 56, 108, 124).
 _BMP_DIB_SIZES = {12, 16, 40, 52, 56, 64, 108, 124}
@@ -161,6 +166,8 @@ def _identify(head: bytes) -> tuple[MediaKind, str | None] | None:
     ):
         return "image", None
     if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
+        return "image", None
+    if head.startswith(_TIFF_MAGIC):
         return "image", None
     if head.startswith(b"RIFF") and head[8:12] == b"AVI ":
         return "video", "avi"
@@ -463,7 +470,7 @@ def open_media(file: BinaryIO, limits: MediaLimits) -> MediaSource:
     found = _identify(head or b"")
     if found is None:
         raise UnsupportedMedia(
-            "not an image (JPEG, PNG, BMP, WebP) or a video (MP4, MOV, AVI, MKV, WebM)"
+            "not an image (JPEG, PNG, BMP, WebP, TIFF) or a video (MP4, MOV, AVI, MKV, WebM)"
         )
     kind, fmt = found
     if kind == "image":

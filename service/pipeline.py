@@ -366,7 +366,7 @@ class Pipeline:
         classes = list(model.card.classes)
         frames = [frame_result(r, classes) for r in records]
         all_probs = [r.probs for r in records if r.probs is not None]
-        summary = summarise(classes, frames, all_probs)
+        summary = summarise(classes, frames, all_probs, model.card.rest_class)
         self._observe(info, model, frames, clock)
         return PredictResponse(
             media=MediaSummary(
@@ -378,7 +378,11 @@ class Pipeline:
                 frames_sampled=len(frames),
             ),
             model=ModelRef(
-                name=model.name, version=model.version, task=model.card.task, classes=classes
+                name=model.name,
+                version=model.version,
+                task=model.card.task,
+                classes=classes,
+                rest_class=model.card.rest_class,
             ),
             frames=frames,
             summary=summary,
@@ -443,8 +447,15 @@ def _release(prefetch: Prefetch | None, source: MediaSource) -> None:
     source.close()
 
 
-def summarise(classes: list[str], frames: list[FrameResult], probs: list[np.ndarray]) -> Summary:
-    """Label counts, the dominant label (ties go to the higher mean probability), mean probs."""
+def summarise(
+    classes: list[str],
+    frames: list[FrameResult],
+    probs: list[np.ndarray],
+    rest_class: str | None = None,
+) -> Summary:
+    """Label counts (the rest class included) and the dominant label (contract C2): the most
+    frequent label other than ``rest_class`` (ties: the higher mean probability), the rest
+    class only when no frame has another label; mean probabilities."""
     counts = Counter(f.label for f in frames if f.label is not None)
     if not probs:
         return Summary(
@@ -452,7 +463,8 @@ def summarise(classes: list[str], frames: list[FrameResult], probs: list[np.ndar
         )
     mean = np.mean(np.stack(probs), axis=0)
     mean_by_class = {c: float(v) for c, v in zip(classes, mean, strict=True)}
-    dominant = max(counts, key=lambda c: (counts[c], mean_by_class[c]))
+    expressions = [c for c in counts if c != rest_class] or list(counts)
+    dominant = max(expressions, key=lambda c: (counts[c], mean_by_class[c]))
     return Summary(
         frames_with_face=len(probs),
         label_counts=dict(sorted(counts.items())),

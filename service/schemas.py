@@ -32,6 +32,11 @@ class ModelRef(BaseModel):
     version: int
     task: Literal["micro", "masked"]
     classes: list[str]
+    rest_class: str | None = Field(
+        default=None,
+        description="The class meaning 'no expression on this face' (micro: neutral; masked: "
+        "none, no masked expression); null for models without one (v1).",
+    )
 
 
 class Face(BaseModel):
@@ -55,8 +60,14 @@ class FrameResult(BaseModel):
 
 class Summary(BaseModel):
     frames_with_face: int
-    label_counts: dict[str, int]
-    dominant_label: str | None
+    label_counts: dict[str, int] = Field(
+        description="Frames per label, the rest class (model.rest_class) included."
+    )
+    dominant_label: str | None = Field(
+        description="The most frequent label other than model.rest_class among frames with a "
+        "face (ties: the higher mean probability); the rest class only when no frame has "
+        "another label; null when no frame has a face."
+    )
     mean_probabilities: dict[str, float] | None
 
 

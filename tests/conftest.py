@@ -47,10 +47,11 @@ def make_image_folder(tmp_path_factory) -> Callable[..., Path]:
 
 @pytest.fixture(scope="session")
 def tiny_repository(tmp_path_factory, make_image_folder) -> Path:
-    """A model repository with ``micro-cnn`` (5 classes, full face) and ``masked-cnn``
-    (2 classes, upper face): the paper's CNN at 48x48, one epoch on random images, exported by
+    """A model repository with ``micro-cnn`` (the paper's 5 classes, full face) and
+    ``masked-cnn`` (2 classes, upper face), i.e. v1-style cards without a rest class: the
+    paper's CNN at 48x48, one epoch on random images, exported by
     ``training.export`` (SavedModel, mmed.json, warm-up records, TF Serving configs)."""
-    from model_artifact import TASK_CLASSES
+    from model_artifact import PAPER_CLASSES
     from training.export import export_model
     from training.pipeline import RunConfig, run
     from training.train import FitOptions
@@ -58,7 +59,7 @@ def tiny_repository(tmp_path_factory, make_image_folder) -> Path:
     root = tmp_path_factory.mktemp("model_repository")
     fit = FitOptions(epochs=1, batch_size=16, augment=False, early_stopping=0, verbose=0)
     for task, region in (("micro", "full"), ("masked", "upper")):
-        data = make_image_folder(list(TASK_CLASSES[task]), subjects=5, per_subject=2)
+        data = make_image_folder(list(PAPER_CLASSES[task]), subjects=5, per_subject=2)
         config = RunConfig(
             data=str(data),
             task=task,

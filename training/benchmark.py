@@ -280,8 +280,25 @@ def write_card(path: Path, results: dict, shipped: Path) -> Path:
         "",
     ]
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines))
+    text = "\n".join(lines)
+    kept = _kept_block(path)
+    path.write_text(text + ("\n" + kept + "\n" if kept else ""))
     return path
+
+
+# The v2 (multi-dataset) figures are written by hand from their runs' outputs between these
+# markers; re-rendering the per-architecture card keeps them.
+KEEP_BEGIN = "<!-- v2-results:begin -->"
+KEEP_END = "<!-- v2-results:end -->"
+
+
+def _kept_block(path: Path) -> str:
+    if not path.is_file():
+        return ""
+    text = path.read_text()
+    if KEEP_BEGIN not in text or KEEP_END not in text:
+        return ""
+    return text[text.index(KEEP_BEGIN) : text.index(KEEP_END) + len(KEEP_END)]
 
 
 def _shipped_section(shipped: Path) -> list[str]:

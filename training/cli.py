@@ -22,8 +22,12 @@ log = logging.getLogger("training")
 def _add_data_args(p: argparse.ArgumentParser, data_help: str | None = None) -> None:
     p.add_argument(
         "--data",
+        action="append",
         required=data_help is None,
-        help=data_help or "folder with one sub-folder per class",
+        metavar="[NAME=]PATH",
+        help=data_help
+        or "dataset folder: one sub-folder per class, or train/ + valid/ (its own split); "
+        "repeat to train on several datasets at once",
     )
     p.add_argument("--task", choices=("micro", "masked"), default="micro")
     p.add_argument(
@@ -35,8 +39,15 @@ def _add_data_args(p: argparse.ArgumentParser, data_help: str | None = None) -> 
     p.add_argument(
         "--class-map",
         action="append",
-        metavar="CLASS=FOLDER",
-        help="use FOLDER's images as CLASS (repeat; only mapped folders are used)",
+        metavar="[NAME:]CLASS=FOLDER",
+        help="use FOLDER's images as CLASS (repeat; only mapped folders are used); NAME: "
+        "limits it to one --data set",
+    )
+    p.add_argument(
+        "--skip-folder",
+        action="append",
+        metavar="[NAME:]FOLDER",
+        help="ignore this class folder (e.g. ferplus:fear); NAME: limits it to one --data set",
     )
     p.add_argument(
         "--masked-proxy",
@@ -64,7 +75,7 @@ def _add_recipe_args(p: argparse.ArgumentParser) -> None:
         help="share of training subjects held out for early stopping",
     )
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--epochs", type=int, default=FitOptions.epochs)
+    p.add_argument("--epochs", type=int, help=f"default {FitOptions.epochs} (or the recipe's)")
     p.add_argument("--batch-size", type=int, default=FitOptions.batch_size)
     p.add_argument("--learning-rate", type=float, default=FitOptions.learning_rate)
     p.add_argument("--no-augment", action="store_true", help="no data augmentation")
@@ -84,19 +95,88 @@ def _add_recipe_args(p: argparse.ArgumentParser) -> None:
         metavar="PATIENCE",
         help="halve the learning rate on a validation plateau; 0 = off",
     )
+    p.add_argument(
+        "--augment-policy",
+        choices=("light", "framing"),
+        default=FitOptions.augment_policy,
+        help="light: CK+-era jitter; framing: also the spread of detector framings",
+    )
+    p.add_argument(
+        "--class-weight-power",
+        type=float,
+        default=FitOptions.class_weight_power,
+        help="with --class-weights: balanced weight ** POWER (0.5 tempers it)",
+    )
+    p.add_argument("--soft-labels", action="store_true", help="train on votes.csv distributions")
+    p.add_argument(
+        "--oversample",
+        action="append",
+        metavar="NAME=TIMES",
+        help="repeat a --data set's training images TIMES per epoch",
+    )
+    p.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="fit a temperature on the validation split and bake it into the model",
+    )
+    p.add_argument(
+        "--calibration",
+        choices=("temperature", "bcts"),
+        default="temperature",
+        help="with --calibrate: temperature only, or with per-class offsets (BCTS)",
+    )
+    p.add_argument(
+        "--recipe",
+        choices=("v2",),
+        help="the shipped v2 recipe (training.recipes) for --task; --data gives the sets "
+        "(NAME=PATH with the names ckplus5 and ferplus); other recipe flags are ignored",
+    )
     p.add_argument("--variant", help="optional model-name suffix (e.g. female)")
     p.add_argument("--quiet", action="store_true", help="no per-batch progress bars")
 
 
+def _scoped_maps(pairs: list[str] | None, names: list[str]) -> tuple[dict, dict]:
+    """Unscoped ``CLASS=FOLDER`` maps, and per-dataset ones for ``NAME:CLASS=FOLDER``."""
+    from training.sources import scoped, unscoped
+
+    common = unscoped(pairs)
+    per = {}
+    for name in names:
+        own = [p for p in scoped(pairs, name) if p not in common]
+        if own:
+            per[name] = parse_class_map(common + own)
+    return parse_class_map(common), per
+
+
 def _config(args: argparse.Namespace):
     from training.pipeline import RunConfig
+    from training.sources import parse_specs, scoped, unscoped
 
     task = "masked" if args.masked_proxy else args.task
-    class_map = parse_class_map(
-        (args.class_map or []) + (MASKED_PROXY_MAP if args.masked_proxy else [])
-    )
+    data = args.data if len(args.data) > 1 or "=" in args.data[0] else args.data[0]
+    names = [s.name for s in parse_specs(data)]
+    if getattr(args, "recipe", None):
+        from training.recipes import recipe_v2
+
+        paths = {s.name: s.path for s in parse_specs(args.data)}
+        config = recipe_v2(task, paths, seed=args.seed, epochs=args.epochs)
+        config.fit = FitOptions(**{**config.fit.__dict__, "verbose": 2 if args.quiet else 1})
+        return config
+    extra = MASKED_PROXY_MAP if args.masked_proxy else []
+    class_map, class_maps = _scoped_maps((args.class_map or []) + extra, names)
+    skips = {"": unscoped(args.skip_folder)}
+    for name in names:
+        own = [f for f in scoped(args.skip_folder, name) if f not in skips[""]]
+        if own:
+            skips[name] = own
+    oversample = {}
+    for pair in args.oversample or []:
+        name, sep, times = pair.partition("=")
+        if not sep or not times.isdigit():
+            raise DataError(f"bad --oversample {pair!r}; expected NAME=TIMES")
+        oversample[name] = int(times)
     return RunConfig(
-        data=args.data,
+        data=data,
         task=task,
         arch=args.arch,
         size=args.size,
@@ -108,14 +188,22 @@ def _config(args: argparse.Namespace):
         weights=args.weights,
         subject_regex=args.subject_regex,
         class_map=class_map,
+        class_maps=class_maps,
+        skip_folders={k: v for k, v in skips.items() if v},
+        oversample=oversample,
+        calibrate=args.calibrate,
+        calibration=args.calibration,
         variant=args.variant,
         dataset_name=args.dataset_name,
         fit=FitOptions(
-            epochs=args.epochs,
+            epochs=args.epochs or FitOptions.epochs,
             batch_size=args.batch_size,
             learning_rate=args.learning_rate,
             augment=not args.no_augment,
+            augment_policy=args.augment_policy,
             class_weights=args.class_weights,
+            class_weight_power=args.class_weight_power,
+            soft_labels=args.soft_labels,
             cosine=args.cosine,
             early_stopping=args.early_stopping,
             reduce_lr=args.reduce_lr,
@@ -126,6 +214,25 @@ def _config(args: argparse.Namespace):
 
 def _summary(metrics: dict) -> str:
     return f"accuracy {metrics['accuracy']:.3f}, macro-F1 {metrics['macro_f1']:.3f}"
+
+
+def _details(metrics: dict) -> str:
+    """Accuracy/macro-F1, plus the rest-class rate, expression-only figures and ECE if known."""
+    text = (
+        _summary(metrics) + f" ({sum(v['support'] for v in metrics['per_class'].values())} images)"
+    )
+    if metrics.get("rest_rate") is not None:
+        text += f"; {metrics['rest_class']} rate {metrics['rest_rate']:.3f}"
+    if "expressions" in metrics:
+        e = metrics["expressions"]
+        text += (
+            f"; expressions only: accuracy {e['argmax_all']['accuracy']:.3f} / macro-F1 "
+            f"{e['argmax_all']['macro_f1']:.3f} (restricted {e['restricted']['accuracy']:.3f} / "
+            f"{e['restricted']['macro_f1']:.3f})"
+        )
+    if "ece" in metrics:
+        text += f"; ECE {metrics['ece']:.3f}"
+    return text
 
 
 def cmd_list_archs(args: argparse.Namespace) -> int:
@@ -163,10 +270,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     if args.run:
         config, info, model = pipeline.load_run(Path(args.run))
-        metrics = pipeline.evaluate_saved(config, info, model, data=args.data)
+        result = pipeline.evaluate_saved(config, info, model, data=args.data)
         out = Path(args.out or args.run)
-        json_path, png_path = write_report(metrics, out, stem="evaluation")
-        print(f"{config.name}: {_summary(metrics)}; wrote {json_path} and {png_path}")
+        stem = "cross" if args.data else "evaluation"
+        json_path, _ = write_report(result["pooled"], out, stem=stem)
+        for name, metrics in result["datasets"].items():
+            write_report(metrics, out, stem=f"{stem}-{name}")
+            print(f"{config.name} on {name}: {_details(metrics)}")
+        print(f"{config.name} pooled: {_summary(result['pooled'])}; wrote {json_path} (+ per set)")
         return 0
     if not args.data:
         raise DataError("evaluate needs --run DIR or --data with --folds")
@@ -223,6 +334,31 @@ def cmd_card(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_recalibrate(args: argparse.Namespace) -> int:
+    from training import pipeline
+
+    result = pipeline.recalibrate(Path(args.run), args.method)
+    pipeline.save_run(result, Path(args.out))
+    for name, metrics in result.per_dataset.items():
+        print(f"{result.config.name} on {name}: {_details(metrics)}")
+    print(f"temperature {result.temperature:.3f}, offsets {result.bias}; saved to {args.out}")
+    return 0
+
+
+def cmd_masked_proxy(args: argparse.Namespace) -> int:
+    import json as _json
+
+    from training.masked_proxy import build
+
+    subjects = None
+    if args.card:
+        card = _json.loads((Path(args.card) / "assets.extra" / "mmed.json").read_text())
+        subjects = set(card["evaluation"]["held_out_subject_ids"])
+    counts = build(args.data, args.out, subjects=subjects, subject_regex=args.subject_regex)
+    print(f"wrote the masked PROXY set {args.out}: {counts}")
+    return 0
+
+
 def _log_skipped(skipped: list) -> None:
     if skipped:
         log.warning("%d unreadable image(s) skipped", len(skipped))
@@ -246,6 +382,23 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="output directory")
     _add_data_args(p, "with --run: evaluate on this whole folder instead; else: the data")
     _add_recipe_args(p)
+
+    p = sub.add_parser(
+        "recalibrate", help="refit a saved run's calibration on its validation split"
+    )
+    p.add_argument("--run", required=True)
+    p.add_argument("--out", required=True, help="new run directory")
+    p.add_argument("--method", choices=("temperature", "bcts"), default="bcts")
+
+    p = sub.add_parser(
+        "masked-proxy",
+        help="build a masked-expression PROXY set: angry/sad upper face on the same "
+        "subject's smile (+ genuine smiles as none)",
+    )
+    p.add_argument("--data", required=True, help="posed class-per-folder set (e.g. ckplus5)")
+    p.add_argument("--out", required=True)
+    p.add_argument("--card", help="an exported version dir: only its held-out subjects")
+    p.add_argument("--subject-regex", default=DEFAULT_SUBJECT_RE)
 
     p = sub.add_parser("export", help="export a saved run into a model repository")
     p.add_argument("--run", required=True)
@@ -276,6 +429,8 @@ COMMANDS = {
     "train": cmd_train,
     "evaluate": cmd_evaluate,
     "export": cmd_export,
+    "masked-proxy": cmd_masked_proxy,
+    "recalibrate": cmd_recalibrate,
     "all": cmd_all,
     "card": cmd_card,
     "spot-eval": spot_eval.cmd_spot_eval,

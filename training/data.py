@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,6 +39,19 @@ class Dataset:
     subjects: np.ndarray
     paths: list[Path]
     skipped: list[Path] = field(default_factory=list)
+    # Multi-dataset training (training.sources): the dataset each image came from, the split a
+    # dataset ships ("train"/"valid"; "" = none, split by subject) and soft targets [N, K]
+    # (e.g. from FER+ votes; None = one-hot labels).
+    sources: np.ndarray | None = None
+    fixed_split: np.ndarray | None = None
+    targets: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        n = len(self.labels)
+        if self.sources is None:
+            self.sources = np.full(n, "", dtype=object)
+        if self.fixed_split is None:
+            self.fixed_split = np.full(n, "", dtype=object)
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -50,7 +63,18 @@ class Dataset:
             classes=self.classes,
             subjects=self.subjects[index],
             paths=[self.paths[i] for i in index],
+            sources=self.sources[index],
+            fixed_split=self.fixed_split[index],
+            targets=None if self.targets is None else self.targets[index],
         )
+
+    def soft_targets(self) -> np.ndarray:
+        """``[N, K]`` float32 targets: the soft ones where known, else one-hot labels."""
+        onehot = np.eye(len(self.classes), dtype=np.float32)[self.labels]
+        if self.targets is None:
+            return onehot
+        known = np.isfinite(self.targets).all(axis=1)
+        return np.where(known[:, None], self.targets, onehot).astype(np.float32)
 
     def class_counts(self) -> dict[str, int]:
         counts = np.bincount(self.labels, minlength=len(self.classes))
@@ -69,39 +93,63 @@ def parse_class_map(pairs: list[str] | None) -> dict[str, str]:
 
 
 def class_folders(
-    root: Path, task: str, class_map: Mapping[str, str] | None = None
+    root: Path,
+    task: str,
+    class_map: Mapping[str, str] | None = None,
+    skip: Collection[str] = (),
 ) -> list[tuple[str, Path]]:
-    """``(class, folder)`` pairs in the task's class order; raises ``DataError`` when unusable."""
+    """``(class, folder)`` pairs in the task's class order; raises ``DataError`` when unusable.
+
+    ``class_map`` (folder → class) may send several folders to one class (e.g. FER+ happiness
+    and neutral upper faces → ``none``); when given, only mapped folders are used. Folders
+    named in ``skip`` are ignored (e.g. FER+ fear and surprise, which no task has).
+    """
     root = Path(root)
     if not root.is_dir():
         raise DataError(f"data folder {root} does not exist or is not a directory")
     folders = {
-        p.name: p for p in sorted(root.iterdir()) if p.is_dir() and not p.name.startswith(".")
+        p.name: p
+        for p in sorted(root.iterdir())
+        if p.is_dir() and not p.name.startswith(".") and p.name not in skip
     }
     if class_map:
-        missing = sorted(set(class_map) - set(folders))
+        missing = sorted(set(class_map) - set(folders) - set(skip))
         if missing:
             raise DataError(f"class map names folders absent from {root}: {', '.join(missing)}")
-        folders = {class_map[name]: folders[name] for name in class_map}
-    if not folders:
+        pairs = [(class_map[name], folders[name]) for name in class_map if name in folders]
+    else:
+        pairs = list(folders.items())
+    if not pairs:
         raise DataError(f"data folder {root} has no class sub-folders")
     vocabulary = TASK_CLASSES[task]
-    unknown = sorted(set(folders) - set(vocabulary))
+    unknown = sorted({c for c, _ in pairs} - set(vocabulary))
     if unknown:
         raise DataError(
             f"folders {', '.join(unknown)} are not {task} classes ({', '.join(vocabulary)}); "
-            "rename them or map them with --class-map CLASS=FOLDER"
+            "rename them, map them with --class-map CLASS=FOLDER or drop them with --skip-folder"
         )
-    ordered = [(c, folders[c]) for c in vocabulary if c in folders]
-    if len(ordered) < 2:
+    ordered = sorted(pairs, key=lambda pair: (vocabulary.index(pair[0]), pair[1].name))
+    if len({c for c, _ in ordered}) < 2:
         raise DataError(f"need at least 2 classes, found {len(ordered)} in {root}")
     return ordered
 
 
 def read_grey(path: Path) -> np.ndarray:
-    """Decode any Pillow-readable image as a 2-D uint8 grey array (raises on failure)."""
+    """Decode any Pillow-readable image (TIFF included; a multi-page file's first page) as a
+    2-D uint8 grey array, raising on failure. 16-bit samples are scaled (x/257) like the
+    gateway does, not clipped; alpha is composited over white."""
     with Image.open(path) as img:
         img.load()
+        if img.mode.startswith("I;16") or img.mode in ("I", "F"):
+            values = np.asarray(img).astype(np.float64)
+            if img.mode.startswith("I;16"):
+                values = values / 257.0
+            return np.clip(np.rint(values), 0, 255).astype(np.uint8)
+        if img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info:
+            rgba = img.convert("RGBA")
+            grey = Image.new("L", rgba.size, 255)
+            grey.paste(rgba.convert("L"), mask=rgba.getchannel("A"))
+            return np.asarray(grey, dtype=np.uint8)
         return np.asarray(img.convert("L"), dtype=np.uint8)
 
 
@@ -120,15 +168,26 @@ def load_dataset(
     subject_regex: str = DEFAULT_SUBJECT_RE,
     class_map: Mapping[str, str] | None = None,
     require_subjects: bool = True,
+    skip: Collection[str] = (),
+    classes: list[str] | None = None,
 ) -> Dataset:
     """Read every image under ``root``; unreadable files are skipped, counted and logged.
 
     A file name the subject pattern does not match is an error when ``require_subjects``
-    (subject splits); otherwise the file's own name stands in for its subject.
+    (subject splits); otherwise the file's own name stands in for its subject. ``classes``
+    fixes the label order (a superset of the folders' classes; default: the folders' own).
     """
     pattern = re.compile(subject_regex)
     images, labels, subjects, paths, skipped = [], [], [], [], []
-    for label, (_, folder) in enumerate(class_folders(Path(root), task, class_map)):
+    pairs = class_folders(Path(root), task, class_map, skip)
+    found = list(dict.fromkeys(c for c, _ in pairs))
+    if classes is not None:
+        missing = sorted(set(found) - set(classes))
+        if missing:
+            raise DataError(f"classes {', '.join(missing)} of {root} are not in {classes}")
+    classes = list(classes) if classes is not None else found
+    for name, folder in pairs:
+        label = classes.index(name)
         for path in sorted(p for p in folder.rglob("*") if p.is_file()):
             if path.name.startswith("."):
                 continue
@@ -151,10 +210,9 @@ def load_dataset(
             else:
                 subjects.append(match.group(1) if match.groups() else match.group(0))
             paths.append(path)
-    classes = [c for c, _ in class_folders(Path(root), task, class_map)]
     if not images:
         raise DataError(f"no readable images under {root} ({len(skipped)} unreadable)")
-    empty = [c for i, c in enumerate(classes) if i not in set(labels)]
+    empty = [c for i, c in enumerate(classes) if c in found and i not in set(labels)]
     if empty:
         raise DataError(f"class folders without readable images: {', '.join(empty)}")
     if skipped:

@@ -11,10 +11,17 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from model_artifact import model_name
-from training import archs, splits
-from training.data import DEFAULT_SUBJECT_RE, Dataset, load_dataset
-from training.evaluate import card_metrics, compute_metrics, predict_labels, write_report
+from model_artifact import REST_CLASS, model_name
+from training import archs, calibration, splits
+from training.data import DEFAULT_SUBJECT_RE, Dataset
+from training.evaluate import (
+    card_dataset_metrics,
+    card_metrics,
+    compute_metrics,
+    predict_probs,
+    write_report,
+)
+from training.sources import DataSpec, load_sources, parse_specs
 from training.train import FitOptions, fit
 
 log = logging.getLogger(__name__)
@@ -24,7 +31,7 @@ log = logging.getLogger(__name__)
 class RunConfig:
     """Everything that determines a run (written to ``run.json``)."""
 
-    data: str
+    data: str | list[str]  # one folder, or "[NAME=]PATH" specs (training.sources)
     task: str = "micro"
     arch: str = "cnn"
     size: int | None = None
@@ -39,6 +46,30 @@ class RunConfig:
     variant: str | None = None
     dataset_name: str | None = None
     fit: FitOptions = field(default_factory=FitOptions)
+    # Per-dataset folder → class maps (override class_map for that dataset), folders to skip
+    # ("" = every dataset), how many times each dataset's training images are repeated per
+    # epoch (a small posed set beside a large in-the-wild one), and temperature scaling on
+    # the validation split (baked into the model, so a confidence behaves like a probability).
+    class_maps: dict[str, dict[str, str]] = field(default_factory=dict)
+    skip_folders: dict[str, list[str]] = field(default_factory=dict)
+    oversample: dict[str, int] = field(default_factory=dict)
+    calibrate: bool = False
+    calibration: str = "temperature"  # or "bcts": temperature + per-class offsets
+    cnn_width: int = 1  # the CNN's width multiplier and batch norm (training.archs.build_model)
+    cnn_batchnorm: bool = False
+
+    @property
+    def specs(self) -> list[DataSpec]:
+        specs = parse_specs(self.data)
+        if isinstance(self.data, str) and self.dataset_name:
+            specs = [DataSpec(self.dataset_name, specs[0].path)]
+        return specs
+
+    def class_map_for(self, name: str) -> dict[str, str]:
+        return self.class_maps.get(name) or self.class_map
+
+    def skip_for(self, name: str) -> list[str]:
+        return [*self.skip_folders.get("", []), *self.skip_folders.get(name, [])]
 
     @property
     def name(self) -> str:
@@ -73,6 +104,9 @@ class RunResult:
     history: dict
     seconds: float
     predictions: np.ndarray
+    per_dataset: dict = field(default_factory=dict)
+    temperature: float | None = None
+    bias: list[float] | None = None
 
     @property
     def epochs_trained(self) -> int:
@@ -82,17 +116,21 @@ class RunResult:
         """mmed.json fields (without ``version``/``input``, which the exporter fills in)."""
         c = self.config
         ds = self.dataset
-        train_subjects = np.unique(ds.subjects[self.train_index])
-        test_subjects = np.unique(ds.subjects[self.test_index])
+        # Subjects of the subject-split datasets (one shipping its own split has no ids).
+        by_subject = ds.fixed_split[self.train_index] == ""
+        train_subjects = np.unique(ds.subjects[self.train_index][by_subject])
+        subject_split = ds.fixed_split[self.test_index] == ""
+        test_subjects = np.unique(ds.subjects[self.test_index][subject_split])
         return {
             "name": c.name,
             "task": c.task,
             "arch": c.arch,
             "variant": c.variant,
             "classes": ds.classes,
+            "rest_class": REST_CLASS[c.task] if REST_CLASS[c.task] in ds.classes else None,
             "face_region": c.face_region,
             "training": {
-                "dataset": c.dataset_name or Path(c.data).name,
+                "dataset": "+".join(s.name for s in c.specs),
                 "split": c.split,
                 "seed": c.seed,
                 "epochs": self.epochs_trained,
@@ -104,40 +142,121 @@ class RunResult:
                 "held_out_images": len(self.test_index),
                 "held_out_subjects": len(test_subjects),
                 "held_out_subject_ids": [str(x) for x in test_subjects],
+                "held_out_splits": sorted(
+                    {
+                        f"{s}/{t}"
+                        for s, t in zip(
+                            ds.sources[self.test_index],
+                            ds.fixed_split[self.test_index],
+                            strict=True,
+                        )
+                        if t
+                    }
+                ),
                 "test_size": c.test_size,
+                "datasets": {name: card_dataset_metrics(m) for name, m in self.per_dataset.items()},
+                "temperature": self.temperature,
+                "class_bias": self.bias,
             },
             "recipe": {
+                "data": [str(s) for s in c.specs],
                 "weights": c.weights,
                 "class_map": c.class_map,
+                "class_maps": c.class_maps,
+                "skip_folders": c.skip_folders,
+                "oversample": c.oversample,
+                "calibrate": c.calibrate,
+                "calibration": c.calibration,
+                "cnn_width": c.cnn_width,
+                "cnn_batchnorm": c.cnn_batchnorm,
                 "subject_regex": c.subject_regex,
                 **asdict(c.fit),
             },
         }
 
 
-def load(config: RunConfig) -> Dataset:
-    return load_dataset(
-        config.data,
+def load(config: RunConfig, classes: list[str] | None = None) -> Dataset:
+    specs = config.specs
+    return load_sources(
+        specs,
         task=config.task,
         size=config.input_size,
         face_region=config.face_region,
         subject_regex=config.subject_regex,
-        class_map=config.class_map or None,
+        class_maps={s.name: config.class_map_for(s.name) for s in specs},
+        skips={s.name: config.skip_for(s.name) for s in specs},
         require_subjects=config.split == "subject",
+        classes=classes,
     )
+
+
+def split_by_source(
+    ds: Dataset, kind: str, test_size: float, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Train/held-out indices: a dataset's own split where it ships one (train vs valid/test),
+    else ``kind`` (subject/random) within that dataset; the datasets never mix in a split."""
+    train, test = [], []
+    for name in dict.fromkeys(ds.sources):
+        idx = np.flatnonzero(ds.sources == name)
+        tags = ds.fixed_split[idx]
+        if (tags != "").any():
+            train.append(idx[tags == "train"])
+            test.append(idx[(tags != "train") & (tags != "")])
+            continue
+        tr, te = splits.split(kind, ds.labels[idx], ds.subjects[idx], test_size, seed)
+        train.append(idx[tr])
+        test.append(idx[te])
+    return np.sort(np.concatenate(train)), np.sort(np.concatenate(test))
 
 
 def validation_split(
     ds: Dataset, train_index: np.ndarray, config: RunConfig
 ) -> tuple[np.ndarray, np.ndarray | None]:
-    """Carve early-stopping data out of the training part only (same split kind)."""
-    if not config.val_size or not config.fit.early_stopping:
+    """Carve early-stopping / calibration data out of the training part only: by subject
+    within a subject-split dataset, at random within one that ships its own split."""
+    if not config.val_size or not (config.fit.early_stopping or config.calibrate):
         return train_index, None
     sub = ds.subset(train_index)
-    fit_part, val_part = splits.split(
-        config.split, sub.labels, sub.subjects, config.val_size, config.seed + 1
+    sub.fixed_split = np.full(len(sub), "", dtype=object)
+    fixed = ds.fixed_split[train_index] != ""
+    fit_part, val_part = [], []
+    for name in dict.fromkeys(sub.sources):
+        idx = np.flatnonzero(sub.sources == name)
+        kind = "random" if fixed[idx].any() else config.split
+        tr, va = splits.split(
+            kind, sub.labels[idx], sub.subjects[idx], config.val_size, config.seed + 1
+        )
+        fit_part.append(idx[tr])
+        val_part.append(idx[va])
+    return (
+        train_index[np.sort(np.concatenate(fit_part))],
+        train_index[np.sort(np.concatenate(val_part))],
     )
-    return train_index[fit_part], train_index[val_part]
+
+
+def oversampled(ds: Dataset, index: np.ndarray, repeats: dict[str, int]) -> np.ndarray:
+    """``index`` with each dataset's images repeated ``repeats[name]`` times (default once)."""
+    if not repeats:
+        return index
+    parts = [
+        np.repeat(index[ds.sources[index] == n], max(1, int(repeats.get(n, 1))))
+        for n in dict.fromkeys(ds.sources[index])
+    ]
+    return np.sort(np.concatenate(parts))
+
+
+def held_out_metrics(
+    ds: Dataset, index: np.ndarray, probs: np.ndarray, rest_class: str | None
+) -> tuple[dict, dict]:
+    """Pooled metrics on ``index`` and the same per dataset."""
+    pooled = compute_metrics(ds.labels[index], probs.argmax(1), ds.classes, probs, rest_class)
+    per = {}
+    for name in dict.fromkeys(ds.sources[index]):
+        m = ds.sources[index] == name
+        per[str(name)] = compute_metrics(
+            ds.labels[index][m], probs[m].argmax(1), ds.classes, probs[m], rest_class
+        )
+    return pooled, per
 
 
 def train_on(
@@ -146,7 +265,14 @@ def train_on(
     """Fit a fresh model on ``train_index`` and evaluate it on ``test_index``."""
     started = time.perf_counter()
     keras.utils.set_random_seed(config.seed)
-    model = archs.build_model(config.arch, len(ds.classes), config.input_size, config.weights)
+    cnn = {"cnn_width": config.cnn_width, "cnn_batchnorm": config.cnn_batchnorm}
+    model = archs.build_model(
+        config.arch,
+        len(ds.classes),
+        config.input_size,
+        config.weights,
+        **(cnn if config.arch == "cnn" else {}),
+    )
     fit_index, val_index = validation_split(ds, train_index, config)
     val = None if val_index is None else (ds.images[val_index], ds.labels[val_index])
     log.info(
@@ -156,9 +282,47 @@ def train_on(
         0 if val_index is None else len(val_index),
         len(test_index),
     )
-    history = fit(model, (ds.images[fit_index], ds.labels[fit_index]), val, config.fit, config.seed)
-    y_pred = predict_labels(model, ds.images[test_index])
-    metrics = compute_metrics(ds.labels[test_index], y_pred, ds.classes)
+    fit_index = oversampled(ds, fit_index, config.oversample)
+    targets = ds.soft_targets() if config.fit.soft_labels else None
+    history = fit(
+        model,
+        (ds.images[fit_index], ds.labels[fit_index]),
+        val,
+        config.fit,
+        config.seed,
+        targets=None if targets is None else targets[fit_index],
+    )
+    return _finish(config, model, ds, train_index, test_index, val_index, history, started)
+
+
+def _finish(
+    config: RunConfig,
+    model: keras.Model,
+    ds: Dataset,
+    train_index: np.ndarray,
+    test_index: np.ndarray,
+    val_index: np.ndarray | None,
+    history: dict,
+    started: float,
+) -> RunResult:
+    """Calibrate on the validation split (if asked) and evaluate on the held-out data."""
+    temperature = bias = None
+    if config.calibrate and val_index is not None:
+        val_probs = predict_probs(model, ds.images[val_index])
+        if config.calibration == "bcts":
+            temperature, bias = calibration.fit_bias_temperature(val_probs, ds.labels[val_index])
+        else:
+            temperature = calibration.fit_temperature(val_probs, ds.labels[val_index])
+        model = calibration.with_temperature(model, temperature, bias)
+        log.info(
+            "temperature %.3f, class offsets %s fitted on %d validation images",
+            temperature,
+            bias,
+            len(val_index),
+        )
+    probs = predict_probs(model, ds.images[test_index])
+    rest = REST_CLASS[config.task] if REST_CLASS[config.task] in ds.classes else None
+    metrics, per_dataset = held_out_metrics(ds, test_index, probs, rest)
     return RunResult(
         config=config,
         model=model,
@@ -168,16 +332,42 @@ def train_on(
         metrics=metrics,
         history=history,
         seconds=time.perf_counter() - started,
-        predictions=y_pred,
+        predictions=probs.argmax(1),
+        per_dataset=per_dataset,
+        temperature=temperature,
+        bias=bias,
+    )
+
+
+def recalibrate(run_dir: Path, method: str = "bcts") -> RunResult:
+    """Refit a saved run's calibration (``temperature`` | ``bcts``) on its validation split
+    (recomputed from the seeded config) without retraining, and re-evaluate it."""
+    from dataclasses import replace
+
+    config, info, model = load_run(run_dir)
+    config = replace(config, calibrate=True, calibration=method)
+    ds = load(config, classes=list(info["classes"]))
+    train_index, test_index = split_by_source(ds, config.split, config.test_size, config.seed)
+    if [str(ds.paths[i]) for i in test_index] != info["test_files"]:
+        raise ValueError(f"the data no longer gives {run_dir}'s held-out split")
+    _, val_index = validation_split(ds, train_index, config)
+    base = calibration.without_temperature(model)
+    return _finish(
+        config,
+        base,
+        ds,
+        train_index,
+        test_index,
+        val_index,
+        info["history"],
+        time.perf_counter() - float(info.get("seconds", 0)),
     )
 
 
 def run(config: RunConfig, ds: Dataset | None = None) -> RunResult:
     """Load (unless given), split by ``config.split`` and train one model."""
     ds = ds if ds is not None else load(config)
-    train_index, test_index = splits.split(
-        config.split, ds.labels, ds.subjects, config.test_size, config.seed
-    )
+    train_index, test_index = split_by_source(ds, config.split, config.test_size, config.seed)
     return train_on(config, ds, train_index, test_index)
 
 
@@ -204,6 +394,8 @@ def save_run(result: RunResult, out_dir: Path) -> Path:
         + "\n"
     )
     write_report(result.metrics, out_dir, stem="evaluation")
+    for name, metrics in result.per_dataset.items():
+        write_report(metrics, out_dir, stem=f"evaluation-{name}")
     return out_dir
 
 
@@ -218,22 +410,34 @@ def load_run(run_dir: Path) -> tuple[RunConfig, dict, keras.Model]:
 
 
 def evaluate_saved(
-    config: RunConfig, info: dict, model: keras.Model, data: str | None = None
+    config: RunConfig, info: dict, model: keras.Model, data: str | list[str] | None = None
 ) -> dict:
-    """Metrics of a saved run on its own held-out files, or on every image of ``data``."""
+    """``{"pooled": metrics, "datasets": {name: metrics}}`` of a saved run on its own held-out
+    files, or on ``data`` (``[NAME=]PATH`` specs): every image of a plain folder, the held-out
+    part (valid/test) of a dataset that ships its own split. Folders whose class the model does
+    not have are left out (logged); a dataset named like one of the run's keeps its class map.
+    """
+    classes = list(info["classes"])
+    rest = REST_CLASS[config.task] if REST_CLASS[config.task] in classes else None
     if data:
-        ds = load_dataset(
-            data,
+        specs = parse_specs(data)
+        ds = load_sources(
+            specs,
             task=config.task,
             size=config.input_size,
             face_region=config.face_region,
             subject_regex=config.subject_regex,
-            class_map=config.class_map or None,
+            class_maps={s.name: config.class_map_for(s.name) for s in specs},
+            skips={
+                s.name: [*config.skip_for(s.name), *_foreign_folders(s, config, classes)]
+                for s in specs
+            },
             require_subjects=False,
+            classes=classes,
         )
-        index = np.arange(len(ds))
+        index = np.flatnonzero(ds.fixed_split != "train")
     else:
-        ds = load(config)
+        ds = load(config, classes=classes)
         wanted = set(info["test_files"])
         index = np.asarray([i for i, p in enumerate(ds.paths) if str(p) in wanted], dtype=int)
         if len(index) != len(wanted):
@@ -241,10 +445,32 @@ def evaluate_saved(
                 f"{len(wanted) - len(index)} held-out file(s) of this run are missing from "
                 f"{config.data}"
             )
-    if ds.classes != info["classes"]:
-        raise ValueError(f"data classes {ds.classes} differ from the model's {info['classes']}")
-    y_pred = predict_labels(model, ds.images[index])
-    return compute_metrics(ds.labels[index], y_pred, ds.classes)
+    probs = predict_probs(model, ds.images[index])
+    pooled, per = held_out_metrics(ds, index, probs, rest)
+    return {"pooled": pooled, "datasets": per}
+
+
+def _foreign_folders(spec: DataSpec, config: RunConfig, classes: list[str]) -> list[str]:
+    """Folders of ``spec`` (or of its train/valid parts) that map to no class of the model."""
+    from training.sources import shipped_splits
+
+    roots = list((shipped_splits(Path(spec.path)) or {"": Path(spec.path)}).values())
+    mapping = config.class_map_for(spec.name)
+    out = set()
+    for root in roots:
+        if not root.is_dir():
+            continue
+        for folder in root.iterdir():
+            if not folder.is_dir():
+                continue
+            if mapping:
+                if folder.name in mapping and mapping[folder.name] not in classes:
+                    out.add(folder.name)
+            elif folder.name not in classes:
+                out.add(folder.name)
+    if out:
+        log.info("%s: leaving out folders %s (not classes of this model)", spec.name, sorted(out))
+    return sorted(out)
 
 
 def cross_validate(config: RunConfig, k: int, ds: Dataset | None = None) -> dict:

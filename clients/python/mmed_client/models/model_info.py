@@ -38,6 +38,7 @@ class ModelInfo:
         training (TrainingInfo):
         version (int):
         versions (list[int]):
+        rest_class (None | str | Unset): The class meaning 'no expression' (neutral / none); null for v1 models.
         variant (None | str | Unset):
     """
 
@@ -53,6 +54,7 @@ class ModelInfo:
     training: TrainingInfo
     version: int
     versions: list[int]
+    rest_class: None | str | Unset = UNSET
     variant: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -81,6 +83,12 @@ class ModelInfo:
 
         versions = self.versions
 
+        rest_class: None | str | Unset
+        if isinstance(self.rest_class, Unset):
+            rest_class = UNSET
+        else:
+            rest_class = self.rest_class
+
         variant: None | str | Unset
         if isinstance(self.variant, Unset):
             variant = UNSET
@@ -105,6 +113,8 @@ class ModelInfo:
                 "versions": versions,
             }
         )
+        if rest_class is not UNSET:
+            field_dict["rest_class"] = rest_class
         if variant is not UNSET:
             field_dict["variant"] = variant
 
@@ -141,6 +151,15 @@ class ModelInfo:
 
         versions = cast(list[int], d.pop("versions"))
 
+        def _parse_rest_class(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        rest_class = _parse_rest_class(d.pop("rest_class", UNSET))
+
         def _parse_variant(data: object) -> None | str | Unset:
             if data is None:
                 return data
@@ -163,6 +182,7 @@ class ModelInfo:
             training=training,
             version=version,
             versions=versions,
+            rest_class=rest_class,
             variant=variant,
         )
 

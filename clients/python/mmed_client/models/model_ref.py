@@ -7,6 +7,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.model_ref_task import ModelRefTask, check_model_ref_task
+from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="ModelRef")
 
@@ -19,12 +20,15 @@ class ModelRef:
         name (str):
         task (ModelRefTask):
         version (int):
+        rest_class (None | str | Unset): The class meaning 'no expression on this face' (micro: neutral; masked: none,
+            no masked expression); null for models without one (v1).
     """
 
     classes: list[str]
     name: str
     task: ModelRefTask
     version: int
+    rest_class: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -36,6 +40,12 @@ class ModelRef:
 
         version = self.version
 
+        rest_class: None | str | Unset
+        if isinstance(self.rest_class, Unset):
+            rest_class = UNSET
+        else:
+            rest_class = self.rest_class
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -46,6 +56,8 @@ class ModelRef:
                 "version": version,
             }
         )
+        if rest_class is not UNSET:
+            field_dict["rest_class"] = rest_class
 
         return field_dict
 
@@ -60,11 +72,21 @@ class ModelRef:
 
         version = d.pop("version")
 
+        def _parse_rest_class(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        rest_class = _parse_rest_class(d.pop("rest_class", UNSET))
+
         model_ref = cls(
             classes=classes,
             name=name,
             task=task,
             version=version,
+            rest_class=rest_class,
         )
 
         model_ref.additional_properties = d

@@ -18,9 +18,11 @@ T = TypeVar("T", bound="Summary")
 class Summary:
     """
     Attributes:
-        dominant_label (None | str):
+        dominant_label (None | str): The most frequent label other than model.rest_class among frames with a face (ties:
+            the higher mean probability); the rest class only when no frame has another label; null when no frame has a
+            face.
         frames_with_face (int):
-        label_counts (SummaryLabelCounts):
+        label_counts (SummaryLabelCounts): Frames per label, the rest class (model.rest_class) included.
         mean_probabilities (None | SummaryMeanProbabilitiesType0):
     """
 

@@ -11,6 +11,8 @@ T = TypeVar("T", bound="SummaryLabelCounts")
 
 @_attrs_define
 class SummaryLabelCounts:
+    """Frames per label, the rest class (model.rest_class) included."""
+
     additional_properties: dict[str, int] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
