@@ -45,7 +45,7 @@ async def cache_records(folder: Path, cache: Path, repository: Path, model: str)
         for video in todo:
             records, _ = await runner.records(video, Spotter())
             has = np.array([r.probs is not None and r.features is not None for r in records])
-            k, d = len(runner.model.card.classes), len(Spotter().features(*_probe()) or [])
+            k, d = len(runner.model.card.classes), len(Spotter().features(*_probe()))
             np.savez(
                 cache / f"{video.stem}.npz",
                 index=np.array([r.index for r in records]),
