@@ -87,6 +87,12 @@ def build_parser() -> argparse.ArgumentParser:
     fmt.add_argument("--csv", action="store_true", help="print one CSV row per sampled frame")
     p.add_argument("--frames", action="store_true", help="table: also list every sampled frame")
     p.add_argument(
+        "--events",
+        action="store_true",
+        help="table: also list the spotted expression events (videos; implies "
+        "--sample-interval 0 unless given)",
+    )
+    p.add_argument(
         "--plot", type=Path, metavar="OUT.png", help="draw probability timelines (a panel per file)"
     )
     p.add_argument(
@@ -163,11 +169,14 @@ def run_predict(args: argparse.Namespace) -> int:
 
 def predict_files(args: argparse.Namespace) -> list[Outcome]:
     """One outcome per file in ``args.files``: its answer, its problem or its error."""
+    interval = args.sample_interval
+    if args.events and interval is None:
+        interval = 0.0  # events are computed on every frame only
     options = PredictOptions(
         task=args.task,
         model=args.model,
         version=args.version,
-        sample_interval=args.sample_interval,
+        sample_interval=interval,
         detect_faces=args.detect_faces,
         max_frames=args.max_frames,
     )
@@ -204,6 +213,10 @@ def print_outcomes(args: argparse.Namespace, outcomes: list[Outcome]) -> None:
             for o in outcomes:
                 if o.result is not None:
                     print(f"\n{o.path}\n{output.frames_table(o.result)}")
+        if args.events:
+            for o in outcomes:
+                if o.result is not None:
+                    print(f"\n{o.path}: events\n{output.events_table(o.result)}")
 
 
 def write_annotations(args: argparse.Namespace, done: list[tuple[Path, Result]]) -> list[Outcome]:

@@ -88,6 +88,33 @@ def frames_table(result: Result) -> str:
     return table(["FRAME", "TIME_S", "LABEL", "CONF", "FACE", "FACE_SCORE"], rows)
 
 
+def events_table(result: PredictResponse) -> str:
+    """One row per spotted event; a note instead when events were not computed or none found."""
+    events = result.events
+    if not isinstance(events, list):
+        return (
+            "(events not computed: they need a video analysed on every frame, --sample-interval 0)"
+        )
+    if not events:
+        return "(no event spotted)"
+    rows = [
+        [
+            e.kind,
+            e.label,
+            e.confidence,
+            f"{e.onset_s:.2f}",
+            f"{e.apex_s:.2f}",
+            f"{e.offset_s:.2f}",
+            f"{e.onset_index}-{e.offset_index}",
+            f"{e.evidence.signal}/{e.evidence.region}",
+            e.evidence.score,
+        ]
+        for e in events
+    ]
+    header = ["KIND", "LABEL", "CONF", "ONSET_S", "APEX_S", "OFFSET_S", "FRAMES", "EVIDENCE"]
+    return table([*header, "SCORE"], rows)
+
+
 def write_json(outcomes: Sequence[Outcome], out: IO[str]) -> None:
     """A list, one object per file: ``{"file", "result"}`` or ``{"file", "problem"|"error"}``."""
     items: list[dict[str, Any]] = []

@@ -1,4 +1,5 @@
-"""``--plot``: a timeline of per-frame class probabilities, the winning label shaded."""
+"""``--plot``: a timeline of per-frame class probabilities, the winning label shaded, spotted
+events marked (hatched from onset to offset, dashed at the apex)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,18 @@ def _spans(times: Sequence[float]) -> list[tuple[float, float]]:
     last = times[-1] + (times[-1] - edges[-1])
     bounds = [first, *edges, last]
     return list(itertools.pairwise(bounds))
+
+
+def _mark_events(ax, result: Result, colour: dict) -> None:
+    """Spotted events: a hatched band from onset to offset, a dashed line at the apex and the
+    event's kind and label above the panel's top."""
+    events = result.events if isinstance(result.events, list) else []
+    for e in events:
+        c = colour.get(e.label, "black")
+        ax.axvspan(e.onset_s, e.offset_s, facecolor="none", edgecolor=c, hatch="///", linewidth=1)
+        ax.axvline(e.apex_s, color=c, linestyle="--", linewidth=1)
+        ax.text(e.apex_s, 1.01, f"{e.kind}: {e.label}", color=c, fontsize=7, ha="center",
+                va="bottom", transform=ax.get_xaxis_transform())  # fmt: skip
 
 
 def plot_timelines(results: Sequence[tuple[str, Result]], out: Path) -> Path:
@@ -59,6 +72,7 @@ def plot_timelines(results: Sequence[tuple[str, Result]], out: Path) -> Path:
                 for f in frames
             ]
             ax.plot(times, ys, marker="o", markersize=3, linewidth=1.5, color=colour[c], label=c)
+        _mark_events(ax, result, colour)
         missing = [f.timestamp_s for f in frames if f.face is None]
         if missing:
             ax.plot(missing, [0.0] * len(missing), "x", color="grey", label="no face")

@@ -18,7 +18,6 @@ from service.errors import install_error_handlers
 from service.faces import FaceDetector
 from service.jobs import routes as job_routes
 from service.jobs.metrics import JobMetrics
-from service.jobs.runner import no_analysis
 from service.jobs.service import open_jobs
 from service.limits import ConcurrencyLimitMiddleware, UploadLimitMiddleware
 from service.media import MediaLimits
@@ -29,6 +28,7 @@ from service.pipeline import Pipeline
 from service.resolver import Resolver
 from service.routes import health, models, predict
 from service.settings import Settings, settings_from_env
+from service.spotting import analysis_for
 from service.ui import router as ui_router
 
 log = logging.getLogger("mmed.app")
@@ -102,7 +102,7 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.job_metrics = JobMetrics(metrics.registry)
-    app.state.job_analysis = no_analysis  # spotting (C4) sets its Analysis factory here
+    app.state.job_analysis = analysis_for  # spotting (C4): events for every-frame jobs
     app.state.catalogue = Catalogue(settings.model_repository, settings.catalogue_refresh_s)
     app.state.resolver = Resolver(app.state.catalogue, settings)
     app.state.backend = backend or make_backend(settings, metrics)

@@ -348,9 +348,12 @@ class Pipeline:
             async for record in stream:
                 records.append(record)
         assert stream.info is not None
+        events = None
         if analysis is not None:
-            analysis.finish(records, model, stream.info, options)
-        return self._postprocess(stream.info, model, records, stream.clock, started)
+            events = analysis.finish(records, model, stream.info, options)
+        response = self._postprocess(stream.info, model, records, stream.clock, started)
+        response.events = events
+        return response
 
     # -- postprocess ------------------------------------------------------------------------
     def _postprocess(

@@ -78,12 +78,61 @@ class Timing(BaseModel):
     total: float
 
 
+class EventEvidence(BaseModel):
+    """What made the spotter report an event, with the numbers a reviewer can check."""
+
+    signal: Literal["probabilities", "motion"] = Field(
+        description="The signal that contributed most to the event's peak score."
+    )
+    region: str = Field(
+        description="The face region (brow, eyes, mouth) whose texture changed most at the apex."
+    )
+    score: float = Field(description="Peak combined score (1.0 = the detection threshold).")
+    probability_change: float = Field(
+        description="Total-variation distance of the apex probabilities from the baseline (0-1)."
+    )
+    motion: dict[str, float] = Field(
+        description="Per region: LBP chi-squared distance from the baseline face at the apex, "
+        "as a multiple of the recording's median."
+    )
+    baseline_label: str | None = Field(
+        description="The label the person's resting face (baseline) gets from the model."
+    )
+
+
+class Event(BaseModel):
+    """A spotted expression: a brief change from the person's own resting face and back."""
+
+    kind: Literal["micro", "macro"] = Field(
+        description="micro: onset to offset lasts at most 0.5 s (MEGC's bound); macro: longer."
+    )
+    label: str = Field(
+        description="The class that rose most above the baseline (never the rest class)."
+    )
+    confidence: float = Field(description="The model's probability of `label` at the apex.")
+    onset_index: int = Field(description="`frames[].index` of the first frame of the event.")
+    apex_index: int = Field(description="`frames[].index` of the frame of greatest change.")
+    offset_index: int = Field(description="`frames[].index` of the last frame (inclusive).")
+    onset_s: float
+    apex_s: float
+    offset_s: float
+    evidence: EventEvidence
+
+
 class PredictResponse(BaseModel):
     media: MediaSummary
     model: ModelRef
     frames: list[FrameResult]
     summary: Summary
     timing_ms: Timing
+    events: list[Event] | None = Field(
+        None,
+        description="Spotted expression events (onset/apex/offset). Computed only for videos "
+        "analysed on every frame (`sample_interval=0`): null for images and for coarser "
+        "sampling, which cannot see an expression lasting a fifth of a second. An empty list "
+        "means none was found. An event is a change from this person's resting face, not a "
+        "sign of deception.",
+    )
 
 
 ModelStatus = Literal["available", "unavailable"]

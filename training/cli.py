@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from training import spot_eval
 from training.archs import SPECS, UnknownArchError
 from training.data import DEFAULT_SUBJECT_RE, DataError, parse_class_map
 from training.recipes import MASKED_PROXY_MAP
@@ -422,6 +423,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--runs", default="runs/all", help="the `all` run directory")
     p.add_argument("--card", default="docs/model-card.md")
     p.add_argument("--shipped", default="model_repository", help="the shipped repository")
+
+    spot_eval.add_parser(sub)
     return root
 
 
@@ -434,6 +437,7 @@ COMMANDS = {
     "recalibrate": cmd_recalibrate,
     "all": cmd_all,
     "card": cmd_card,
+    "spot-eval": spot_eval.cmd_spot_eval,
 }
 
 

@@ -15,6 +15,7 @@ from service.errors import Problem
 from service.responses import PREDICT_ERRORS
 from service.routes.params import ModelChoiceDep, PredictOptionsDep
 from service.schemas import PredictResponse
+from service.spotting import analysis_for
 
 router = APIRouter(prefix="/v1", tags=["predict"], dependencies=[Depends(require_api_key)])
 
@@ -39,7 +40,7 @@ async def predict(
 ) -> PredictResponse:
     async def answer(model: ModelVersion) -> PredictResponse:
         file.file.seek(0)  # a rollout retry reads the upload again
-        return await pipeline.run(file.file, model, options)
+        return await pipeline.run(file.file, model, options, analysis_for(model, options))
 
     try:
         async with asyncio.timeout(settings.request_timeout_s):

@@ -3,6 +3,11 @@
 from .body_predict_v1_predict_post import BodyPredictV1PredictPost
 from .body_submit_v1_jobs_post import BodySubmitV1JobsPost
 from .class_metrics import ClassMetrics
+from .event import Event
+from .event_evidence import EventEvidence
+from .event_evidence_motion import EventEvidenceMotion
+from .event_evidence_signal import EventEvidenceSignal
+from .event_kind import EventKind
 from .face import Face
 from .frame_result import FrameResult
 from .frame_result_probabilities_type_0 import FrameResultProbabilitiesType0
@@ -43,6 +48,11 @@ __all__ = (
     "BodyPredictV1PredictPost",
     "BodySubmitV1JobsPost",
     "ClassMetrics",
+    "Event",
+    "EventEvidence",
+    "EventEvidenceMotion",
+    "EventEvidenceSignal",
+    "EventKind",
     "Face",
     "FrameResult",
     "FrameResultProbabilitiesType0",

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import UNSET, Unset
+
 if TYPE_CHECKING:
+    from ..models.event import Event
     from ..models.frame_result import FrameResult
     from ..models.media_summary import MediaSummary
     from ..models.model_ref import ModelRef
@@ -26,6 +29,10 @@ class PredictResponse:
         model (ModelRef):
         summary (Summary):
         timing_ms (Timing):
+        events (list[Event] | None | Unset): Spotted expression events (onset/apex/offset). Computed only for videos
+            analysed on every frame (`sample_interval=0`): null for images and for coarser sampling, which cannot see an
+            expression lasting a fifth of a second. An empty list means none was found. An event is a change from this
+            person's resting face, not a sign of deception.
     """
 
     frames: list[FrameResult]
@@ -33,6 +40,7 @@ class PredictResponse:
     model: ModelRef
     summary: Summary
     timing_ms: Timing
+    events: list[Event] | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -49,6 +57,18 @@ class PredictResponse:
 
         timing_ms = self.timing_ms.to_dict()
 
+        events: list[dict[str, Any]] | None | Unset
+        if isinstance(self.events, Unset):
+            events = UNSET
+        elif isinstance(self.events, list):
+            events = []
+            for events_type_0_item_data in self.events:
+                events_type_0_item = events_type_0_item_data.to_dict()
+                events.append(events_type_0_item)
+
+        else:
+            events = self.events
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -60,11 +80,14 @@ class PredictResponse:
                 "timing_ms": timing_ms,
             }
         )
+        if events is not UNSET:
+            field_dict["events"] = events
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.event import Event  # noqa: PLC0415
         from ..models.frame_result import FrameResult  # noqa: PLC0415
         from ..models.media_summary import MediaSummary  # noqa: PLC0415
         from ..models.model_ref import ModelRef  # noqa: PLC0415
@@ -87,12 +110,35 @@ class PredictResponse:
 
         timing_ms = Timing.from_dict(d.pop("timing_ms"))
 
+        def _parse_events(data: object) -> list[Event] | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, list):
+                    raise TypeError()
+                events_type_0 = []
+                _events_type_0 = data
+                for events_type_0_item_data in _events_type_0:
+                    events_type_0_item = Event.from_dict(events_type_0_item_data)
+
+                    events_type_0.append(events_type_0_item)
+
+                return events_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(list[Event] | None | Unset, data)
+
+        events = _parse_events(d.pop("events", UNSET))
+
         predict_response = cls(
             frames=frames,
             media=media,
             model=model,
             summary=summary,
             timing_ms=timing_ms,
+            events=events,
         )
 
         predict_response.additional_properties = d

@@ -1,0 +1,281 @@
+"""Expression spotting on every frame of a video: events with onset, apex and offset.
+
+Per run of consecutive frames with a face:
+1. Baseline: the person's resting face, from the recording itself: a running median (over
+   ``baseline_s`` seconds either side) of the class probabilities and of the region
+   descriptors (``regions.region_features``). A median ignores anything shorter than half its
+   window, so brief expressions do not move it.
+2. Evidence of change at every frame: ``p`` = total-variation distance of the probabilities
+   from the baseline (0..1); ``m[r]`` = chi-squared distance of region ``r``'s LBP histograms
+   from the baseline's, divided by its median over the run (1 = the recording's usual level).
+3. One score: ``s = p / p_scale + max(0, max_r m[r] - 1) / m_scale``; events are the peaks of
+   ``s`` at or above 1 (``threshold``), each extending either side while ``s`` stays at or
+   above ``rel_height`` of its peak (onset/offset), at least ``min_frames`` long, and both
+   ends inside the run (a change that has not ended when the face is lost has no offset).
+4. Label: the non-rest class whose mean probability over the event rose most above the
+   baseline; kind: micro when onset to offset lasts at most 0.5 s.
+
+The parameters were fitted on the development part of the PROXY benchmark
+(``tools.spot_bench``; docs/spotting.md) and are stated in ``SpotParams``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from service.faces import FaceBox
+from service.schemas import Event, EventEvidence
+from service.spotting.regions import BINS, CELLS, REGIONS, UPPER_REGIONS, region_features
+
+MICRO_MAX_S = 0.5  # MEGC: a micro-expression lasts at most half a second
+
+
+@dataclass(frozen=True)
+class SpotParams:
+    """The spotter's settings. The defaults of ``smooth_s``, ``p_scale``,
+    ``m_scale`` and ``rel_height`` were fitted (grid search, best pooled F1) on the development
+    part of the PROXY benchmark with micro-cnn v1: ``python -m training.spot_fit`` (dev F1
+    0.884; with the run-end rule and the strided median added after, 0.911; docs/spotting.md).
+    The others are fixed by design."""
+
+    baseline_s: float = 3.0  # half-window of the running median
+    p_scale: float = 0.8  # probability change worth a score of 1
+    m_scale: float = 4.0  # region motion (x median, above 1) worth a score of 1
+    threshold: float = 1.0
+    rel_height: float = 0.3  # onset/offset: where the score falls below this share of the peak
+    min_frames: int = 3
+    max_gap_s: float = 0.25  # a face missing longer than this splits the run
+    min_run_s: float = 1.0  # shorter runs have no baseline to compare with
+    smooth_s: float = 0.14  # running mean of probabilities and descriptors before comparing
+
+
+@dataclass
+class Signals:
+    """Per-frame evidence of one run (arrays over its frames)."""
+
+    prob_change: np.ndarray  # [T]
+    motion: np.ndarray  # [T, R] ratio to the run's median
+    baseline: np.ndarray  # [T, K] baseline probabilities
+    regions: list[str]
+
+    def score(self, params: SpotParams) -> np.ndarray:
+        p = self.prob_change / params.p_scale
+        m = np.maximum(0.0, self.motion.max(axis=1) - 1.0) / params.m_scale
+        return p + m
+
+
+def rolling_median(x: np.ndarray, half: int, step: int = 1, block: int = 2**22) -> np.ndarray:
+    """Running median over ``2 * half + 1`` rows (every ``step``-th) of ``x`` [T, D]: centred on
+    row ``t``, shifted to stay inside near the ends (so an end is not compared with copies of
+    itself); the whole of ``x`` when it is shorter. Computed every ``step`` rows (and at the
+    last) and interpolated linearly in between: a median over seconds moves slowly."""
+    t_len = len(x)
+    knots = np.unique(np.append(np.arange(0, t_len, max(1, step)), t_len - 1))
+    offsets = np.arange(0, 2 * half + 1, max(1, step))
+    rows = max(1, block // max(1, len(offsets) * x.shape[1]))
+    at = np.empty((len(knots), x.shape[1]), np.float64)
+    for a in range(0, len(knots), rows):
+        k = knots[a : a + rows]
+        start = np.clip(k - half, 0, max(0, t_len - 1 - 2 * half))
+        idx = np.minimum(start[:, None] + offsets[None, :], t_len - 1)
+        at[a : a + len(k)] = np.median(x[idx], axis=1)
+    if len(knots) == t_len:
+        return at.astype(x.dtype)
+    right = np.clip(np.searchsorted(knots, np.arange(t_len)), 1, len(knots) - 1)
+    left = right - 1
+    w = ((np.arange(t_len) - knots[left]) / (knots[right] - knots[left]))[:, None]
+    return ((1 - w) * at[left] + w * at[right]).astype(x.dtype)
+
+
+def chi2(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Chi-squared distance of histograms along the last axis."""
+    return np.sum((a - b) ** 2 / (a + b + 1e-6), axis=-1)
+
+
+def smooth(x: np.ndarray, frames: int) -> np.ndarray:
+    """Centred running mean over ``frames`` rows (edges repeated); ``frames`` <= 1: ``x``."""
+    if frames <= 1:
+        return x
+    pad = frames // 2
+    padded = np.concatenate([np.repeat(x[:1], pad, 0), x, np.repeat(x[-1:], frames - 1 - pad, 0)])
+    csum = np.cumsum(padded, axis=0, dtype=np.float64)
+    csum = np.concatenate([np.zeros((1, *x.shape[1:])), csum])
+    return ((csum[frames:] - csum[:-frames]) / frames).astype(x.dtype)
+
+
+def signals(probs: np.ndarray, feats: np.ndarray, fps: float, regions: Sequence[str],
+            params: SpotParams) -> Signals:  # fmt: skip
+    """Evidence of change for one run: ``probs`` [T, K], ``feats`` [T, DIM]."""
+    half = max(1, round(params.baseline_s * fps))
+    step = max(1, round(fps / 10))
+    k = max(1, round(params.smooth_s * fps))
+    probs, feats = smooth(probs, k), smooth(feats, k)
+    base_p = rolling_median(probs, half, step)
+    prob_change = 0.5 * np.abs(probs - base_p).sum(axis=1)
+    base_f = rolling_median(feats, half, step)
+    cells = feats.reshape(len(feats), len(CELLS), BINS)
+    dist = chi2(cells, base_f.reshape(cells.shape))  # [T, cells]
+    per_region = [
+        dist[:, [i for i, (n, _) in enumerate(CELLS) if n == r]].mean(axis=1) for r in regions
+    ]
+    motion = np.stack(per_region, axis=1)
+    motion = motion / np.maximum(np.median(motion, axis=0, keepdims=True), 1e-6)
+    return Signals(prob_change, motion, base_p, list(regions))
+
+
+def peaks(score: np.ndarray, params: SpotParams) -> list[tuple[int, int, int]]:
+    """(onset, apex, offset) positions: peaks >= ``threshold``, widened while the score stays
+    >= ``rel_height`` x the peak; overlapping intervals merged (the higher apex kept)."""
+    out: list[tuple[int, int, int]] = []
+    above = score >= params.threshold
+    t = 0
+    n = len(score)
+    while t < n:
+        if not above[t]:
+            t += 1
+            continue
+        end = t
+        while end + 1 < n and above[end + 1]:
+            end += 1
+        apex = t + int(np.argmax(score[t : end + 1]))
+        level = params.rel_height * score[apex]
+        lo, hi = apex, apex
+        while lo > 0 and score[lo - 1] >= level:
+            lo -= 1
+        while hi + 1 < n and score[hi + 1] >= level:
+            hi += 1
+        apex = lo + int(np.argmax(score[lo : hi + 1]))  # the widened span may hold a higher one
+        if out and lo <= out[-1][2]:
+            prev = out.pop()
+            apex = prev[1] if score[prev[1]] >= score[apex] else apex
+            lo = prev[0]
+            hi = max(hi, prev[2])
+        out.append((lo, apex, hi))
+        t = max(end, hi) + 1
+    return [(a, b, c) for a, b, c in out if c - a + 1 >= params.min_frames]
+
+
+def face_runs(times: np.ndarray, has_face: np.ndarray, max_gap_s: float) -> list[np.ndarray]:
+    """Positions of the frames with a face, split where the face is missing > ``max_gap_s``."""
+    pos = np.flatnonzero(has_face)
+    if len(pos) == 0:
+        return []
+    cuts = np.flatnonzero(np.diff(times[pos]) > max_gap_s) + 1
+    return np.split(pos, cuts)
+
+
+class Spotter:
+    """The spotting ``Analysis`` of the pipeline: ``features`` per frame, ``finish`` at the end.
+
+    Class names and the rest class come from the model card (``classes``, ``rest_class``);
+    without a rest class (v1 models) the baseline's own dominant class plays its part."""
+
+    def __init__(self, params: SpotParams | None = None) -> None:
+        self.params = params or SpotParams()
+
+    def features(self, grey: np.ndarray, box: FaceBox | None) -> np.ndarray | None:
+        return region_features(grey, box)
+
+    def finish(self, records, model, info, options) -> list[Event] | None:
+        """Events of a video analysed on every frame; None otherwise (not computed)."""
+        if info.kind != "video" or options.sample_interval != 0:
+            return None
+        card = model.card
+        classes = list(card.classes)
+        rest = getattr(card, "rest_class", None)
+        regions = list(UPPER_REGIONS) if card.face_region == "upper" else list(REGIONS)
+        return spot(records, classes, rest, regions, self.params)
+
+
+@dataclass
+class Run:
+    """One run of consecutive frames with a face and its evidence."""
+
+    positions: np.ndarray  # positions in ``records``
+    times: np.ndarray
+    probs: np.ndarray
+    signals: Signals
+
+
+def prepare(records: Sequence, regions: list[str], params: SpotParams) -> list[Run]:
+    """Split ``records`` into face runs and compute each run's evidence (the costly part)."""
+    if not records:
+        return []
+    times = np.array([r.timestamp_s for r in records], np.float64)
+    ok = np.array(
+        [r.probs is not None and r.features is not None and r.box is not None for r in records]
+    )
+    runs = []
+    for run in face_runs(times, ok, params.max_gap_s):
+        t = times[run]
+        if len(run) < 5 or t[-1] - t[0] < params.min_run_s:
+            continue
+        fps = (len(run) - 1) / max(t[-1] - t[0], 1e-6)
+        probs = np.stack([records[i].probs for i in run]).astype(np.float32)
+        feats = np.stack([records[i].features for i in run]).astype(np.float32)
+        runs.append(Run(run, t, probs, signals(probs, feats, fps, regions, params)))
+    return runs
+
+
+def events_of(
+    records: Sequence, runs: list[Run], classes: list[str], rest: str | None, params: SpotParams
+) -> list[Event]:
+    """The events of prepared ``runs`` under ``params``' score and peak settings."""
+    events: list[Event] = []
+    for run in runs:
+        score = run.signals.score(params)
+        last = len(score) - 1
+        for span in peaks(score, params):
+            # An event must begin and end while the face is seen: a change still going on
+            # at the end of the run (or already at its start) has no offset (onset) to report.
+            if span[0] > 0 and span[2] < last:
+                events.append(_event(records, run, score, span, classes, rest, params))
+    return events
+
+
+def spot(
+    records: Sequence, classes: list[str], rest: str | None, regions: list[str],
+    params: SpotParams,
+) -> list[Event]:  # fmt: skip
+    """Events in ``records`` (the pipeline's FrameRecords, in order)."""
+    return events_of(records, prepare(records, regions, params), classes, rest, params)
+
+
+def _event(records, run: Run, score, span, classes, rest, params) -> Event:
+    lo, apex, hi = span
+    t, probs, sig, pos = run.times, run.probs, run.signals, run.positions
+    base = sig.baseline[apex]
+    rise = probs[lo : hi + 1].mean(axis=0) - base
+    order = [int(k) for k in np.argsort(-rise) if classes[int(k)] != rest]
+    label = order[0] if order else int(np.argmax(rise))
+    period = (t[-1] - t[0]) / max(1, len(t) - 1)
+    kind = "micro" if t[hi] - t[lo] + period <= MICRO_MAX_S + 1e-6 else "macro"
+    p_part = sig.prob_change[apex] / params.p_scale
+    m_part = max(0.0, float(sig.motion[apex].max()) - 1.0) / params.m_scale
+    region = sig.regions[int(np.argmax(sig.motion[apex]))]
+    base_label = int(np.argmax(base))
+    return Event(
+        kind=kind,
+        label=classes[label],
+        confidence=round(float(probs[apex, label]), 6),
+        onset_index=records[pos[lo]].index,
+        apex_index=records[pos[apex]].index,
+        offset_index=records[pos[hi]].index,
+        onset_s=round(float(t[lo]), 6),
+        apex_s=round(float(t[apex]), 6),
+        offset_s=round(float(t[hi]), 6),
+        evidence=EventEvidence(
+            signal="probabilities" if p_part >= m_part else "motion",
+            region=region,
+            score=round(float(score[apex]), 4),
+            probability_change=round(float(sig.prob_change[apex]), 4),
+            motion={
+                r: round(float(v), 3) for r, v in zip(sig.regions, sig.motion[apex], strict=True)
+            },
+            baseline_label=classes[base_label] if math.isfinite(base[base_label]) else None,
+        ),
+    )

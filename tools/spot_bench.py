@@ -1,0 +1,278 @@
+"""The spotting PROXY benchmark: CK+ faces that rest and briefly flash another expression.
+
+Every clip shows one CK+ development subject (never a subject any shipped model held out: the
+held-out ids are read from the model cards). CK+48 holds only near-apex frames, so there is no
+neutral face per subject: the *resting face* is one of the subject's own posed expressions
+(held still), and an *event* is a cross-fade to another of that subject's expressions and back.
+So the benchmark measures "a brief change from this person's held face to another expression",
+not "a brief expression from a truly neutral face"; and the classifier has seen these very
+images in training (only the held-out subjects were not), so label accuracy here is optimistic.
+It is a PROXY, and is called one wherever it is quoted.
+
+Clip: 30 fps, 640x360, H.264 (x264 crf 23, yuv420p, as a camera writes it), a textured
+background, the face (upscaled 48 px crop, aligned onto the resting face by ECC) with small,
+slow head motion, brightness flicker and sensor noise. Events: micro = 5-12 frames from onset
+to offset inclusive (1-3-frame cross-fades in and out), macro = 20-60 frames (3-8-frame fades).
+Ground truth: onset = first frame that differs from rest, offset = last one, apex = middle of
+the hold. ``python -m tools.spot_bench OUT`` writes ``OUT/dev`` and ``OUT/test`` (subjects
+split in half, seeded), ``<name>.mp4`` + ``<name>.json`` each, in the spot-eval format.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from tools.facevideo import encode_video
+
+FPS = 30
+WIDTH, HEIGHT = 640, 360
+SUBJECT_RE = re.compile(r"^(S\d+)_")
+DEFAULT_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "ckplus5"
+DEFAULT_REPOSITORY = Path(__file__).resolve().parents[1] / "model_repository"
+X264 = {"preset": "veryfast", "crf": "23", "x264-params": "no-mbtree=1"}
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One event: [onset, offset] inclusive, fades of ``ramp_in``/``ramp_out`` frames."""
+
+    onset: int
+    offset: int
+    ramp_in: int
+    ramp_out: int
+    label: str
+    kind: str
+
+    @property
+    def apex(self) -> int:
+        hold0, hold1 = self.onset + self.ramp_in, self.offset - self.ramp_out
+        return (hold0 + hold1) // 2
+
+    def weight(self, i: int) -> float:
+        """Share of the event's face in frame ``i`` (0 outside, 1 in the hold)."""
+        if i < self.onset or i > self.offset:
+            return 0.0
+        if i < self.onset + self.ramp_in:
+            return (i - self.onset + 1) / (self.ramp_in + 1)
+        if i > self.offset - self.ramp_out:
+            return (self.offset - i + 1) / (self.ramp_out + 1)
+        return 1.0
+
+
+def held_out_subjects(repository: Path) -> set[str]:
+    """Every subject id any model card in ``repository`` lists as held out."""
+    ids: set[str] = set()
+    for card in repository.glob("*/*/assets.extra/mmed.json"):
+        info = json.loads(card.read_text()).get("evaluation") or {}
+        ids.update(info.get("held_out_subject_ids") or [])
+    return ids
+
+
+def load_subjects(data: Path, exclude: set[str]) -> dict[str, dict[str, list[Path]]]:
+    """subject → class → image paths (sorted), for subjects with two classes or more."""
+    out: dict[str, dict[str, list[Path]]] = defaultdict(lambda: defaultdict(list))
+    for path in sorted(data.glob("*/*.png")):
+        m = SUBJECT_RE.match(path.name)
+        if m and m.group(1) not in exclude:
+            out[m.group(1)][path.parent.name].append(path)
+    return {s: dict(c) for s, c in sorted(out.items()) if len(c) >= 2}
+
+
+def split_subjects(subjects: list[str], seed: int) -> tuple[list[str], list[str]]:
+    """Half the subjects for fitting (dev), half for the report (test), seeded."""
+    order = np.random.default_rng(seed).permutation(sorted(subjects))
+    half = len(order) // 2
+    return sorted(order[:half].tolist()), sorted(order[half:].tolist())
+
+
+def align(moving: np.ndarray, fixed: np.ndarray) -> np.ndarray:
+    """``moving`` warped onto ``fixed`` (ECC, rotation + translation); unchanged on failure."""
+    warp = np.eye(2, 3, dtype=np.float32)
+    criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 100, 1e-5)
+    try:
+        _, warp = cv2.findTransformECC(
+            fixed.astype(np.float32), moving.astype(np.float32), warp,
+            cv2.MOTION_EUCLIDEAN, criteria, None, 5,
+        )  # fmt: skip
+    except cv2.error:
+        return moving
+    h, w = fixed.shape
+    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+    return cv2.warpAffine(moving, warp, (w, h), flags=flags, borderMode=cv2.BORDER_REFLECT)
+
+
+def plan_events(
+    rng: np.random.Generator, frames: int, labels: list[str], n_micro: int, n_macro: int
+) -> list[Spec]:
+    """Events in random order, at least 1.2 s of rest between them and at the ends."""
+    kinds = ["micro"] * n_micro + ["macro"] * n_macro
+    rng.shuffle(kinds)
+    lengths = []
+    for kind in kinds:
+        if kind == "micro":
+            length = int(rng.integers(5, 13))
+            ramps = [int(rng.integers(1, 4)), int(rng.integers(1, 4))]
+            while sum(ramps) > length - 1:
+                ramps[int(np.argmax(ramps))] -= 1
+        else:
+            length = int(rng.integers(20, 61))
+            ramps = [int(rng.integers(3, 9)), int(rng.integers(3, 9))]
+        lengths.append((length, ramps))
+    gap = round(1.2 * FPS)
+    free = frames - sum(n for n, _ in lengths) - gap * (len(kinds) + 1)
+    if free < 0:
+        raise ValueError("clip too short for its events")
+    extra = np.sort(rng.integers(0, free + 1, len(kinds)))
+    specs, cursor, used = [], gap, 0
+    for (length, (r_in, r_out)), kind, e in zip(lengths, kinds, extra, strict=True):
+        cursor += int(e) - used
+        used = int(e)
+        label = labels[int(rng.integers(len(labels)))]
+        specs.append(Spec(cursor, cursor + length - 1, r_in, r_out, label, kind))
+        cursor += length + gap
+    return specs
+
+
+def background(rng: np.random.Generator) -> np.ndarray:
+    """A smooth random scene (muted low-frequency colour blobs and fine texture), RGB float32."""
+    grey = rng.uniform(60, 180, (6, 10, 1))
+    low = (grey + rng.uniform(-25, 25, (6, 10, 3))).astype(np.float32)
+    scene = cv2.resize(low, (WIDTH, HEIGHT), interpolation=cv2.INTER_CUBIC)
+    texture = cv2.GaussianBlur(rng.normal(0, 12, (HEIGHT, WIDTH, 3)).astype(np.float32), (0, 0), 3)
+    return np.clip(scene + texture, 0, 255)
+
+
+def render_clip(
+    rest: np.ndarray, faces: dict[str, np.ndarray], specs: list[Spec], frames: int, seed: int
+) -> list[np.ndarray]:
+    """RGB frames: ``rest`` (48x48 grey) with ``faces[label]`` faded in per ``specs``."""
+    rng = np.random.default_rng(seed)
+    scene = background(rng)
+    side = float(rng.uniform(150, 190))
+    tint = rng.uniform(0.9, 1.1, 3).astype(np.float32)
+    amp = rng.uniform(1.5, 5.0, 2)
+    periods = rng.uniform(2.5, 6.0, 3)
+    phase = rng.uniform(0, 2 * math.pi, 3)
+    cx = WIDTH / 2 + rng.uniform(-60, 60)
+    cy = HEIGHT / 2 + rng.uniform(-15, 15)
+    rest_f = rest.astype(np.float32)
+    noise = [rng.standard_normal((HEIGHT, WIDTH, 3), dtype=np.float32) * 2.5 for _ in range(12)]
+    out = []
+    for i in range(frames):
+        face = rest_f.copy()
+        for s in specs:
+            w = s.weight(i)
+            if w > 0:
+                face = (1 - w) * face + w * faces[s.label].astype(np.float32)
+        t = i / FPS
+        scale = side / 48 * (1 + 0.02 * math.sin(2 * math.pi * t / periods[2] + phase[2]))
+        x0 = cx + amp[0] * math.sin(2 * math.pi * t / periods[0] + phase[0]) - 24 * scale
+        y0 = cy + amp[1] * math.sin(2 * math.pi * t / periods[1] + phase[1]) - 24 * scale
+        # Warp into the face's own window of the frame only (sub-pixel motion, cheap).
+        left, top = max(0, math.floor(x0) - 2), max(0, math.floor(y0) - 2)
+        right = min(WIDTH, math.ceil(x0 + 48 * scale) + 2)
+        bottom = min(HEIGHT, math.ceil(y0 + 48 * scale) + 2)
+        m = np.float32([[scale, 0, x0 - left], [0, scale, y0 - top]])
+        frame = scene.copy()
+        window = frame[top:bottom, left:right]
+        cv2.warpAffine(
+            np.repeat(face[..., None], 3, axis=2) * tint, m, (right - left, bottom - top),
+            flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_TRANSPARENT, dst=window,
+        )  # fmt: skip
+        flicker = 1 + 0.02 * math.sin(2 * math.pi * t / 1.7 + phase[0])
+        frame *= flicker
+        frame += noise[int(rng.integers(len(noise)))]
+        out.append(np.clip(frame, 0, 255).astype(np.uint8))
+    return out
+
+
+def make_clip(
+    subject: str, classes: dict[str, list[Path]], seed: int, seconds: float = 10.0
+) -> tuple[list[np.ndarray], dict]:
+    """One clip of ``subject``: frames and its ground-truth JSON."""
+    rng = np.random.default_rng(seed)
+    names = sorted(classes)
+    rest_class = names[int(rng.integers(len(names)))]
+    rest = cv2.imread(str(classes[rest_class][-1]), cv2.IMREAD_GRAYSCALE)
+    others = [c for c in names if c != rest_class]
+    faces = {c: align(cv2.imread(str(classes[c][-1]), cv2.IMREAD_GRAYSCALE), rest) for c in others}
+    frames = round(seconds * FPS)
+    specs = plan_events(rng, frames, others, n_micro=3, n_macro=1)
+    truth = {
+        "fps": FPS,
+        "frames": frames,
+        "subject": subject,
+        "rest_label": rest_class,
+        "proxy": "CK+ development subject; resting face = a posed expression (no neutral frames)",
+        "events": [
+            {
+                "onset_frame": s.onset,
+                "apex_frame": s.apex,
+                "offset_frame": s.offset,
+                "label": s.label,
+                "kind": s.kind,
+            }
+            for s in specs
+        ],
+    }
+    return render_clip(rest, faces, specs, frames, seed + 1), truth
+
+
+def build(
+    out: Path, data: Path, repository: Path, seed: int = 0, clips_per_subject: int = 1
+) -> dict:
+    """Write ``out/dev`` and ``out/test``; returns a summary (subjects, clips, events)."""
+    exclude = held_out_subjects(repository)
+    subjects = load_subjects(data, exclude)
+    if not subjects:
+        raise FileNotFoundError(f"no CK+ subject with two classes under {data}")
+    dev, test = split_subjects(list(subjects), seed)
+    summary: dict = {"excluded_held_out": sorted(exclude), "seed": seed}
+    for part, members in (("dev", dev), ("test", test)):
+        folder = out / part
+        folder.mkdir(parents=True, exist_ok=True)
+        events = 0
+        for k, subject in enumerate(members):
+            for j in range(clips_per_subject):
+                clip_seed = seed * 100_003 + int(subject[1:]) * 101 + j
+                frames, truth = make_clip(subject, subjects[subject], clip_seed)
+                name = f"{subject}_{j}"
+                (folder / f"{name}.mp4").write_bytes(encode_video(frames, FPS, options=X264))
+                (folder / f"{name}.json").write_text(json.dumps(truth, indent=1) + "\n")
+                events += len(truth["events"])
+            print(f"{part}: {k + 1}/{len(members)} {subject}", flush=True)
+        summary[part] = {
+            "subjects": members,
+            "clips": len(members) * clips_per_subject,
+            "events": events,
+        }
+    (out / "benchmark.json").write_text(json.dumps(summary, indent=1) + "\n")
+    return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(
+        prog="python -m tools.spot_bench", description=__doc__.split("\n")[0]
+    )
+    p.add_argument("out", type=Path)
+    p.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    p.add_argument("--repository", type=Path, default=DEFAULT_REPOSITORY)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--clips-per-subject", type=int, default=1)
+    args = p.parse_args(argv)
+    s = build(args.out, args.data.resolve(), args.repository, args.seed, args.clips_per_subject)
+    print(json.dumps({k: v for k, v in s.items() if k in ("dev", "test")}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

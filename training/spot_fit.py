@@ -1,0 +1,159 @@
+"""Fit the spotter's thresholds on the development part of a spotting benchmark.
+
+``python -m training.spot_fit DEV_DIR [--cache DIR]`` runs every clip through the service
+pipeline once (every frame, the spotter's features), keeps the per-frame records (cached as
+``.npz``), then searches a grid of ``SpotParams`` for the best pooled F1 (MEGC rule), ties
+going to label accuracy. The records are the pipeline's own, so the fitted spotter is the one
+``/v1/predict`` runs; only ``finish`` is repeated per grid point.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+
+import numpy as np
+
+from training.spot_eval import Runner, clips, truth_of
+from training.spot_match import Interval, Tally
+
+
+@dataclass
+class Record:
+    """A cached FrameRecord (the fields ``finish`` reads)."""
+
+    index: int
+    timestamp_s: float
+    box: object | None
+    probs: np.ndarray | None
+    features: np.ndarray | None
+
+
+async def cache_records(folder: Path, cache: Path, repository: Path, model: str) -> None:
+    """``cache/<clip>.npz`` with every frame's index, time, face flag, probs and features."""
+    from service.spotting import Spotter
+
+    cache.mkdir(parents=True, exist_ok=True)
+    todo = [v for v in clips(folder) if not (cache / f"{v.stem}.npz").exists()]
+    if not todo:
+        return
+    async with Runner(repository, model) as runner:
+        for video in todo:
+            records, _ = await runner.records(video, Spotter())
+            has = np.array([r.probs is not None and r.features is not None for r in records])
+            k, d = len(runner.model.card.classes), len(Spotter().features(*_probe()))
+            np.savez(
+                cache / f"{video.stem}.npz",
+                index=np.array([r.index for r in records]),
+                ts=np.array([r.timestamp_s for r in records]),
+                has=has,
+                probs=np.stack([r.probs if h else np.zeros(k, np.float32)
+                                for r, h in zip(records, has, strict=True)]),
+                feats=np.stack([r.features if h else np.zeros(d, np.float32)
+                                for r, h in zip(records, has, strict=True)]),
+            )  # fmt: skip
+            print(f"cached {video.name}: {len(records)} frames, {int(has.sum())} with a face")
+
+
+def _probe():
+    from service.faces import FaceBox
+
+    return np.zeros((64, 64), np.uint8), FaceBox(0, 0, 64, 64, 1.0)
+
+
+def load_records(path: Path) -> list[Record]:
+    z = np.load(path)
+    return [
+        Record(int(i), float(t), True if h else None, p if h else None, f if h else None)
+        for i, t, h, p, f in zip(z["index"], z["ts"], z["has"], z["probs"], z["feats"], strict=True)
+    ]
+
+
+def evaluate(data: list, classes: list[str], rest: str | None, regions: list[str], params) -> dict:
+    """Pooled report of ``params`` over cached (records, truth) pairs."""
+    from service.spotting.spotter import prepare
+
+    prepared = [(records, prepare(records, regions, params), truth) for records, truth in data]
+    return _score(prepared, classes, rest, params)
+
+
+def _score(prepared: list, classes, rest, params) -> dict:
+    from service.spotting.spotter import events_of
+
+    tally = Tally()
+    for records, runs, truth in prepared:
+        events = events_of(records, runs, classes, rest, params)
+        tally.add(truth, [Interval(e.onset_index, e.offset_index, e.label, e.kind) for e in events])
+    return tally.report()
+
+
+# Evidence settings (each needs the signals recomputed) and score/peak settings (cheap).
+SIGNAL_GRID = {"smooth_s": [0.07, 0.1, 0.14]}
+PEAK_GRID = {
+    "p_scale": [0.6, 0.8, 1.0, 1.2],
+    "m_scale": [2.0, 3.0, 4.0, 5.0, 1e9],
+    "rel_height": [0.15, 0.2, 0.3, 0.4],
+}
+
+
+def fit(data: list, classes, rest, regions, signal_grid=None, peak_grid=None) -> tuple:
+    """The best params of the grids by (F1, label accuracy); returns (params, report, table)."""
+    from service.spotting.spotter import SpotParams, prepare
+
+    signal_grid = signal_grid or SIGNAL_GRID
+    peak_grid = peak_grid or PEAK_GRID
+    table = []
+    for sv in itertools.product(*signal_grid.values()):
+        base = replace(SpotParams(), **dict(zip(signal_grid, sv, strict=True)))
+        prepared = [(r, prepare(r, regions, base), t) for r, t in data]
+        for pv in itertools.product(*peak_grid.values()):
+            params = replace(base, **dict(zip(peak_grid, pv, strict=True)))
+            rep = _score(prepared, classes, rest, params)
+            table.append((rep["f1"] or 0.0, rep["label_accuracy"] or 0.0, params, rep))
+    table.sort(key=lambda r: (r[0], r[1]), reverse=True)
+    best = table[0]
+    return best[2], best[3], table
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m training.spot_fit", description=__doc__)
+    p.add_argument("dev", type=Path)
+    p.add_argument("--cache", type=Path, help="record cache (default DEV/.records-<model>)")
+    p.add_argument("--repository", type=Path, default=Path("model_repository"))
+    p.add_argument("--model", default="micro-cnn")
+    p.add_argument("--out", type=Path, help="write the fitted params and the top rows here")
+    args = p.parse_args(argv)
+    from model_artifact import ModelRepository
+    from service.spotting.regions import REGIONS, UPPER_REGIONS
+
+    cache = args.cache or args.dev / f".records-{args.model}"
+    asyncio.run(cache_records(args.dev, cache, args.repository, args.model))
+    card = ModelRepository(args.repository).load(args.model).card
+    regions = list(UPPER_REGIONS) if card.face_region == "upper" else list(REGIONS)
+    data = [
+        (load_records(cache / f"{v.stem}.npz"), truth_of(v))
+        for v in clips(args.dev)
+        if truth_of(v) is not None
+    ]
+    params, report, table = fit(data, list(card.classes), getattr(card, "rest_class", None),
+                                regions)  # fmt: skip
+    names = [f.name for f in fields(params)]
+    print("best:", {n: getattr(params, n) for n in names})
+    print(json.dumps({k: v for k, v in report.items() if k != "per_kind"}), report["per_kind"])
+    for f1, acc, prm, _ in table[:10]:
+        print(
+            f"F1 {f1:.3f} acc {acc:.3f}", {k: getattr(prm, k) for k in {**SIGNAL_GRID, **PEAK_GRID}}
+        )
+    if args.out:
+        top = [{"f1": f1, "label_accuracy": a, "params": asdict(q)} for f1, a, q, _ in table[:20]]
+        args.out.write_text(json.dumps({"best": asdict(params), "report": report, "top": top},
+                                       indent=1) + "\n")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
