@@ -88,7 +88,7 @@ def frames_table(result: Result) -> str:
     return table(["FRAME", "TIME_S", "LABEL", "CONF", "FACE", "FACE_SCORE"], rows)
 
 
-def events_table(result: PredictResponse) -> str:
+def events_table(result: Result) -> str:
     """One row per spotted event; a note instead when events were not computed or none found."""
     events = result.events
     if not isinstance(events, list):

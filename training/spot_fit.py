@@ -33,12 +33,17 @@ class Record:
     features: np.ndarray | None
 
 
+def _uncached(folder: Path, cache: Path) -> list[Path]:
+    """The clips of ``folder`` with no ``cache/<clip>.npz`` yet (the cache folder is made)."""
+    cache.mkdir(parents=True, exist_ok=True)
+    return [v for v in clips(folder) if not (cache / f"{v.stem}.npz").exists()]
+
+
 async def cache_records(folder: Path, cache: Path, repository: Path, model: str) -> None:
     """``cache/<clip>.npz`` with every frame's index, time, face flag, probs and features."""
     from service.spotting import Spotter
 
-    cache.mkdir(parents=True, exist_ok=True)
-    todo = [v for v in clips(folder) if not (cache / f"{v.stem}.npz").exists()]
+    todo = _uncached(folder, cache)
     if not todo:
         return
     async with Runner(repository, model) as runner:
