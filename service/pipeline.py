@@ -378,13 +378,7 @@ class Pipeline:
                 duration_s=info.duration_s,
                 frames_sampled=len(frames),
             ),
-            model=ModelRef(
-                name=model.name,
-                version=model.version,
-                task=model.card.task,
-                classes=classes,
-                rest_class=model.card.rest_class,
-            ),
+            model=model_ref(model),
             frames=frames,
             summary=summary,
             timing_ms=Timing(
@@ -446,6 +440,18 @@ def _release(prefetch: Prefetch | None, source: MediaSource) -> None:
     if prefetch is not None:
         prefetch.close()
     source.close()
+
+
+def model_ref(model: ModelVersion) -> ModelRef:
+    """The answer's ``model``: which version answered and its classes (rest class included)."""
+    card = model.card
+    return ModelRef(
+        name=model.name,
+        version=model.version,
+        task=card.task,
+        classes=list(card.classes),
+        rest_class=card.rest_class,
+    )
 
 
 def summarise(

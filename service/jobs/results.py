@@ -26,7 +26,7 @@ from service.pipeline import (
     frame_result,
     summarise,
 )
-from service.schemas import FrameResult, MediaSummary, ModelRef, Timing
+from service.schemas import FrameResult, MediaSummary, Timing
 
 
 class _FrameView:
@@ -41,15 +41,6 @@ class _FrameView:
         self.label = frame.label
         self.confidence = frame.confidence
         self.probabilities = None
-
-
-def model_ref(model: ModelVersion) -> ModelRef:
-    return ModelRef(
-        name=model.name,
-        version=model.version,
-        task=model.card.task,
-        classes=list(model.card.classes),
-    )
 
 
 def expected_frames(info: MediaInfo, options: PredictOptions) -> int | None:

@@ -26,7 +26,7 @@ from service.jobs.schemas import FINISHED, Job, JobList, JobParameters, JobProgr
 from service.jobs.service import Jobs
 from service.jobs.store import DuplicateJob, JobRow
 from service.media import MediaInfo, open_media
-from service.pipeline import PredictOptions
+from service.pipeline import PredictOptions, model_ref
 from service.responses import PREDICT_ERRORS, _problem
 from service.routes.params import ModelChoiceDep
 
@@ -168,7 +168,7 @@ async def submit(
             idem_key=idempotency_key or None,
             status="queued",
             parameters=options.model_dump(),
-            model=results.model_ref(chosen).model_dump(mode="json"),
+            model=model_ref(chosen).model_dump(mode="json"),
             created_at=time.time(),
             frames_total=results.expected_frames(info, _options(options)),
             media_s_total=info.duration_s,

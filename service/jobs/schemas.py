@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -51,10 +51,5 @@ class JobList(BaseModel):
 
 class JobResult(PredictResponse):
     """The body ``/v1/predict`` would have returned for the whole upload (frames paginated by
-    ``offset``/``limit``; ``media.frames_sampled`` is the total)."""
-
-    events: list[dict[str, Any]] | None = Field(
-        None,
-        description="What the analysis stage found (C4 events); null when none ran "
-        "(images, sampling other than every frame, or no analysis configured).",
-    )
+    ``offset``/``limit``; ``media.frames_sampled`` is the total; ``events`` as
+    ``/v1/predict`` gives them)."""

@@ -20,7 +20,6 @@ from .job_parameters import JobParameters
 from .job_parameters_task import JobParametersTask
 from .job_progress import JobProgress
 from .job_result import JobResult
-from .job_result_events_type_0_item import JobResultEventsType0Item
 from .job_status import JobStatus
 from .media_summary import MediaSummary
 from .media_summary_kind import MediaSummaryKind
@@ -65,7 +64,6 @@ __all__ = (
     "JobParametersTask",
     "JobProgress",
     "JobResult",
-    "JobResultEventsType0Item",
     "JobStatus",
     "MediaSummary",
     "MediaSummaryKind",

@@ -9,8 +9,8 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from ..models.event import Event
     from ..models.frame_result import FrameResult
-    from ..models.job_result_events_type_0_item import JobResultEventsType0Item
     from ..models.media_summary import MediaSummary
     from ..models.model_ref import ModelRef
     from ..models.summary import Summary
@@ -23,7 +23,8 @@ T = TypeVar("T", bound="JobResult")
 @_attrs_define
 class JobResult:
     """The body ``/v1/predict`` would have returned for the whole upload (frames paginated by
-    ``offset``/``limit``; ``media.frames_sampled`` is the total).
+    ``offset``/``limit``; ``media.frames_sampled`` is the total; ``events`` as
+    ``/v1/predict`` gives them).
 
         Attributes:
             frames (list[FrameResult]):
@@ -31,8 +32,10 @@ class JobResult:
             model (ModelRef):
             summary (Summary):
             timing_ms (Timing):
-            events (list[JobResultEventsType0Item] | None | Unset): What the analysis stage found (C4 events); null when
-                none ran (images, sampling other than every frame, or no analysis configured).
+            events (list[Event] | None | Unset): Spotted expression events (onset/apex/offset). Computed only for videos
+                analysed on every frame (`sample_interval=0`): null for images and for coarser sampling, which cannot see an
+                expression lasting a fifth of a second. An empty list means none was found. An event is a change from this
+                person's resting face, not a sign of deception.
     """
 
     frames: list[FrameResult]
@@ -40,7 +43,7 @@ class JobResult:
     model: ModelRef
     summary: Summary
     timing_ms: Timing
-    events: list[JobResultEventsType0Item] | None | Unset = UNSET
+    events: list[Event] | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -87,8 +90,8 @@ class JobResult:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.event import Event  # noqa: PLC0415
         from ..models.frame_result import FrameResult  # noqa: PLC0415
-        from ..models.job_result_events_type_0_item import JobResultEventsType0Item  # noqa: PLC0415
         from ..models.media_summary import MediaSummary  # noqa: PLC0415
         from ..models.model_ref import ModelRef  # noqa: PLC0415
         from ..models.summary import Summary  # noqa: PLC0415
@@ -110,7 +113,7 @@ class JobResult:
 
         timing_ms = Timing.from_dict(d.pop("timing_ms"))
 
-        def _parse_events(data: object) -> list[JobResultEventsType0Item] | None | Unset:
+        def _parse_events(data: object) -> list[Event] | None | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -121,14 +124,14 @@ class JobResult:
                 events_type_0 = []
                 _events_type_0 = data
                 for events_type_0_item_data in _events_type_0:
-                    events_type_0_item = JobResultEventsType0Item.from_dict(events_type_0_item_data)
+                    events_type_0_item = Event.from_dict(events_type_0_item_data)
 
                     events_type_0.append(events_type_0_item)
 
                 return events_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(list[JobResultEventsType0Item] | None | Unset, data)
+            return cast(list[Event] | None | Unset, data)
 
         events = _parse_events(d.pop("events", UNSET))
 
