@@ -8,13 +8,25 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import write_image_folder
 
 from training.calibration import Temperature, fit_temperature, temper, with_temperature
 from training.data import DataError
 from training.evaluate import compute_metrics, expected_calibration_error
 from training.pipeline import RunConfig, load, split_by_source
 from training.sources import DataSpec, parse_specs, scoped, unscoped
+
+
+def write_image_folder(root: Path, classes: list[str], subjects: int = 6, seed: int = 0) -> Path:
+    """``root/<class>/S<subject>_<seq>_0.png`` random grey 40x40 images, one per subject."""
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    for c, name in enumerate(classes):
+        (root / name).mkdir(parents=True, exist_ok=True)
+        for s in range(subjects):
+            pixels = rng.integers(0, 256, (40, 40), dtype=np.uint8)
+            Image.fromarray(pixels).save(root / name / f"S{s + 10:03d}_{c + 1:03d}_00000000.png")
+    return root
 
 
 def presplit(root: Path, classes: list[str]) -> Path:
