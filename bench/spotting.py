@@ -70,7 +70,9 @@ async def measure(clips: dict[str, bytes], repository: Path, model: str, repeats
     try:
         for name, data in clips.items():
             await pipeline.run(io.BytesIO(data), version, options)  # warm-up
-            plain, spotted, own, own_cpu, events, frames = [], [], [], [], None, 0
+            plain: list[float] = []  # wall seconds per run, without and with the spotter
+            spotted: list[float] = []
+            own, own_cpu, events, frames = [], [], None, 0
             for _ in range(repeats):
                 for spotting, times in ((False, plain), (True, spotted)):
                     analysis = TimedSpotter() if spotting else None

@@ -6,8 +6,12 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mmed_cli.outcome import Result
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 WIDTH_IN, PANEL_HEIGHT_IN, DPI = 10.0, 3.0, 100
 """Figure geometry: ``WIDTH_IN*DPI`` pixels wide, ``PANEL_HEIGHT_IN*DPI`` per file."""
@@ -29,7 +33,9 @@ def _spans(times: Sequence[float]) -> list[tuple[float, float]]:
     return list(itertools.pairwise(bounds))
 
 
-def _mark_events(ax, result: Result, colour: dict) -> None:
+def _mark_events(
+    ax: Axes, result: Result, colour: dict[str, tuple[float, float, float, float]]
+) -> None:
     """Spotted events: a hatched band from onset to offset, a dashed line at the apex and the
     event's kind and label above the panel's top."""
     events = result.events if isinstance(result.events, list) else []

@@ -94,12 +94,21 @@ def split_subjects(subjects: list[str], seed: int) -> tuple[list[str], list[str]
     return sorted(order[:half].tolist()), sorted(order[half:].tolist())
 
 
+def read_grey(path: Path) -> np.ndarray:
+    """The image at ``path`` as 8-bit grey."""
+    image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+    if image is None:
+        raise ValueError(f"cannot read image {path}")
+    return image
+
+
 def align(moving: np.ndarray, fixed: np.ndarray) -> np.ndarray:
     """``moving`` warped onto ``fixed`` (ECC, rotation + translation); unchanged on failure."""
     warp = np.eye(2, 3, dtype=np.float32)
     criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 100, 1e-5)
     try:
-        _, warp = cv2.findTransformECC(
+        # The stubs' 7-argument overload wants a mask; cv2 takes None (no mask) there too.
+        _, warp = cv2.findTransformECC(  # type: ignore[call-overload]
             fixed.astype(np.float32), moving.astype(np.float32), warp,
             cv2.MOTION_EUCLIDEAN, criteria, None, 5,
         )  # fmt: skip
@@ -181,7 +190,7 @@ def render_clip(
         left, top = max(0, math.floor(x0) - 2), max(0, math.floor(y0) - 2)
         right = min(WIDTH, math.ceil(x0 + 48 * scale) + 2)
         bottom = min(HEIGHT, math.ceil(y0 + 48 * scale) + 2)
-        m = np.float32([[scale, 0, x0 - left], [0, scale, y0 - top]])
+        m = np.array([[scale, 0, x0 - left], [0, scale, y0 - top]], np.float32)
         frame = scene.copy()
         window = frame[top:bottom, left:right]
         cv2.warpAffine(
@@ -202,9 +211,9 @@ def make_clip(
     rng = np.random.default_rng(seed)
     names = sorted(classes)
     rest_class = names[int(rng.integers(len(names)))]
-    rest = cv2.imread(str(classes[rest_class][-1]), cv2.IMREAD_GRAYSCALE)
+    rest = read_grey(classes[rest_class][-1])
     others = [c for c in names if c != rest_class]
-    faces = {c: align(cv2.imread(str(classes[c][-1]), cv2.IMREAD_GRAYSCALE), rest) for c in others}
+    faces = {c: align(read_grey(classes[c][-1]), rest) for c in others}
     frames = round(seconds * FPS)
     specs = plan_events(rng, frames, others, n_micro=3, n_macro=1)
     truth = {

@@ -12,10 +12,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import av
 import cv2
 import numpy as np
+
+if TYPE_CHECKING:
+    from service.schemas import PredictResponse
 
 CELL = 160
 
@@ -32,7 +36,7 @@ def frames_at(video: Path, wanted: set[int]) -> dict[int, np.ndarray]:
     return out
 
 
-def sheet(video: Path, response, out: Path) -> Path:
+def sheet(video: Path, response: PredictResponse, out: Path) -> Path:
     boxes = {f.index: f.face for f in response.frames if f.face is not None}
     fps = response.media.fps or 30.0
     rows = []
@@ -49,6 +53,7 @@ def sheet(video: Path, response, out: Path) -> Path:
         for name, i in zip(("rest -0.5 s", "onset", "apex", "offset"), picks, strict=True):
             face = boxes.get(i)
             img = grey.get(i)
+            crop: np.ndarray
             if img is None:
                 crop = np.zeros((CELL, CELL), np.uint8)
             elif face is None:

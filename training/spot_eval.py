@@ -12,14 +12,23 @@ spotted events per minute (false-alarm rate, when they show no expression).
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
+from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from training.spot_match import Interval, Tally
+
+if TYPE_CHECKING:
+    from service.media import MediaInfo
+    from service.pipeline import Analysis, FrameRecord
+    from service.schemas import Event, PredictResponse
+    from service.spotting import SpotParams
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm")
 
@@ -40,7 +49,7 @@ def truth_of(video: Path) -> list[Interval] | None:
     ]
 
 
-def as_intervals(events: list) -> list[Interval]:
+def as_intervals(events: Sequence[Event]) -> list[Interval]:
     """API events (``service.schemas.Event``) as frame intervals."""
     return [Interval(e.onset_index, e.offset_index, e.label, e.kind) for e in events]
 
@@ -69,7 +78,9 @@ class Runner:
     async def __aexit__(self, *exc: object) -> None:
         await self.backend.close()
 
-    async def records(self, video: Path, analysis) -> tuple[list, object]:
+    async def records(
+        self, video: Path, analysis: Analysis | None
+    ) -> tuple[list[FrameRecord], MediaInfo | None]:
         """Every frame's FrameRecord (probabilities and the analysis' features) and MediaInfo."""
         from contextlib import aclosing
 
@@ -82,7 +93,7 @@ class Runner:
                 out = [r async for r in stream]
         return out, stream.info
 
-    async def predict(self, video: Path, analysis):
+    async def predict(self, video: Path, analysis: Analysis | None) -> PredictResponse:
         from service.pipeline import PredictOptions
 
         options = PredictOptions(sample_interval=0, max_frames=10**6)
@@ -90,7 +101,9 @@ class Runner:
             return await self.pipeline.run(f, self.model, options, analysis)
 
 
-def score(results: list[tuple[str, list[Interval] | None, list[Interval], float]]) -> dict:
+def score(
+    results: list[tuple[str, list[Interval] | None, list[Interval], float]],
+) -> dict[str, Any]:
     """Report over (name, truth or None, spotted, duration_s) per clip."""
     tally = Tally()
     clips_out = []
@@ -105,7 +118,9 @@ def score(results: list[tuple[str, list[Interval] | None, list[Interval], float]
             pairs = tally.add(truth, spotted)
             row.update(true=len(truth), tp=len(pairs))
         clips_out.append(row)
-    out = {"rule": "MEGC: TP when IoU >= 0.5, one match per true event, counts pooled"}
+    out: dict[str, Any] = {
+        "rule": "MEGC: TP when IoU >= 0.5, one match per true event, counts pooled"
+    }
     out["labelled"] = tally.report() if any(t is not None for _, t, _, _ in results) else None
     out["unlabelled"] = (
         {
@@ -123,7 +138,7 @@ def score(results: list[tuple[str, list[Interval] | None, list[Interval], float]
     return out
 
 
-def duration_of(records: list) -> float:
+def duration_of(records: Sequence[FrameRecord]) -> float:
     if not records:
         return 0.0
     ts = np.array([r.timestamp_s for r in records])
@@ -132,8 +147,12 @@ def duration_of(records: list) -> float:
 
 
 async def evaluate_folder(
-    folder: Path, repository: Path, model: str, version: int | None = None, params=None
-) -> dict:
+    folder: Path,
+    repository: Path,
+    model: str,
+    version: int | None = None,
+    params: SpotParams | None = None,
+) -> dict[str, Any]:
     """Run every clip of ``folder`` through the pipeline with the spotter; the report."""
     from service.spotting import Spotter
 
@@ -183,7 +202,7 @@ def render(report: dict) -> str:
     return "\n".join(lines)
 
 
-def cmd_spot_eval(args) -> int:
+def cmd_spot_eval(args: argparse.Namespace) -> int:
     report = asyncio.run(
         evaluate_folder(Path(args.dir), Path(args.repository), args.model, args.version)
     )
@@ -194,7 +213,7 @@ def cmd_spot_eval(args) -> int:
     return 0
 
 
-def add_parser(sub) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("spot-eval", help="score expression spotting (MEGC rule) on a clip folder")
     p.add_argument("dir", help="folder of <name>.mp4 (+ <name>.json ground truth)")
     p.add_argument("--repository", default="model_repository")

@@ -13,13 +13,22 @@ import argparse
 import asyncio
 import itertools
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from training.spot_eval import Runner, clips, truth_of
 from training.spot_match import Interval, Tally
+
+if TYPE_CHECKING:
+    from service.faces import FaceBox
+    from service.spotting.spotter import Run, SpotParams, SpotRecord
+
+Clip = tuple[Sequence["SpotRecord"], list[Interval]]  # a clip's records and its true events
+Grid = dict[str, list[Any]]  # SpotParams field -> values to try (float or int fields)
 
 
 @dataclass
@@ -50,21 +59,27 @@ async def cache_records(folder: Path, cache: Path, repository: Path, model: str)
         for video in todo:
             records, _ = await runner.records(video, Spotter())
             has = np.array([r.probs is not None and r.features is not None for r in records])
-            k, d = len(runner.model.card.classes), len(Spotter().features(*_probe()))
+            probe = Spotter().features(*_probe())
+            assert probe is not None  # the probe has a face box
+            k, d = len(runner.model.card.classes), len(probe)
             np.savez(
                 cache / f"{video.stem}.npz",
                 index=np.array([r.index for r in records]),
                 ts=np.array([r.timestamp_s for r in records]),
                 has=has,
-                probs=np.stack([r.probs if h else np.zeros(k, np.float32)
-                                for r, h in zip(records, has, strict=True)]),
-                feats=np.stack([r.features if h else np.zeros(d, np.float32)
-                                for r, h in zip(records, has, strict=True)]),
-            )  # fmt: skip
+                probs=_rows([r.probs for r in records], has, k),
+                feats=_rows([r.features for r in records], has, d),
+            )
             print(f"cached {video.name}: {len(records)} frames, {int(has.sum())} with a face")
 
 
-def _probe():
+def _rows(values: list[np.ndarray | None], has: np.ndarray, width: int) -> np.ndarray:
+    """``values`` stacked, a float32 zero vector of ``width`` in the rows ``has`` leaves out."""
+    zero = np.zeros(width, np.float32)
+    return np.stack([v if h and v is not None else zero for v, h in zip(values, has, strict=True)])
+
+
+def _probe() -> tuple[np.ndarray, FaceBox]:
     from service.faces import FaceBox
 
     return np.zeros((64, 64), np.uint8), FaceBox(0, 0, 64, 64, 1.0)
@@ -78,7 +93,9 @@ def load_records(path: Path) -> list[Record]:
     ]
 
 
-def evaluate(data: list, classes: list[str], rest: str | None, regions: list[str], params) -> dict:
+def evaluate(
+    data: list[Clip], classes: list[str], rest: str | None, regions: list[str], params: SpotParams
+) -> dict[str, Any]:
     """Pooled report of ``params`` over cached (records, truth) pairs."""
     from service.spotting.spotter import prepare
 
@@ -86,7 +103,12 @@ def evaluate(data: list, classes: list[str], rest: str | None, regions: list[str
     return _score(prepared, classes, rest, params)
 
 
-def _score(prepared: list, classes, rest, params) -> dict:
+def _score(
+    prepared: list[tuple[Sequence[SpotRecord], list[Run], list[Interval]]],
+    classes: list[str],
+    rest: str | None,
+    params: SpotParams,
+) -> dict[str, Any]:
     from service.spotting.spotter import events_of
 
     tally = Tally()
@@ -97,15 +119,22 @@ def _score(prepared: list, classes, rest, params) -> dict:
 
 
 # Evidence settings (each needs the signals recomputed) and score/peak settings (cheap).
-SIGNAL_GRID = {"smooth_s": [0.07, 0.1, 0.14]}
-PEAK_GRID = {
+SIGNAL_GRID: Grid = {"smooth_s": [0.07, 0.1, 0.14]}
+PEAK_GRID: Grid = {
     "p_scale": [0.6, 0.8, 1.0, 1.2],
     "m_scale": [2.0, 3.0, 4.0, 5.0, 1e9],
     "rel_height": [0.15, 0.2, 0.3, 0.4],
 }
 
 
-def fit(data: list, classes, rest, regions, signal_grid=None, peak_grid=None) -> tuple:
+def fit(
+    data: list[Clip],
+    classes: list[str],
+    rest: str | None,
+    regions: list[str],
+    signal_grid: Grid | None = None,
+    peak_grid: Grid | None = None,
+) -> tuple[SpotParams, dict[str, Any], list[tuple[float, float, SpotParams, dict[str, Any]]]]:
     """The best params of the grids by (F1, label accuracy); returns (params, report, table)."""
     from service.spotting.spotter import SpotParams, prepare
 
@@ -139,10 +168,10 @@ def main(argv: list[str] | None = None) -> int:
     asyncio.run(cache_records(args.dev, cache, args.repository, args.model))
     card = ModelRepository(args.repository).load(args.model).card
     regions = list(UPPER_REGIONS) if card.face_region == "upper" else list(REGIONS)
-    data = [
-        (load_records(cache / f"{v.stem}.npz"), truth_of(v))
+    data: list[Clip] = [
+        (load_records(cache / f"{v.stem}.npz"), truth)
         for v in clips(args.dev)
-        if truth_of(v) is not None
+        if (truth := truth_of(v)) is not None
     ]
     params, report, table = fit(data, list(card.classes), getattr(card, "rest_class", None),
                                 regions)  # fmt: skip

@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import numpy as np
 
@@ -31,7 +32,28 @@ from service.faces import FaceBox
 from service.schemas import Event, EventEvidence
 from service.spotting.regions import BINS, CELLS, REGIONS, UPPER_REGIONS, region_features
 
+if TYPE_CHECKING:
+    from model_artifact import ModelVersion
+    from service.media import MediaInfo
+    from service.pipeline import FrameRecord, PredictOptions
+
 MICRO_MAX_S = 0.5  # MEGC: a micro-expression lasts at most half a second
+
+
+class SpotRecord(Protocol):
+    """What the spotter reads of a frame record: the pipeline's ``FrameRecord``, or the cached
+    records ``training.spot_fit`` replays (read-only, so either satisfies it)."""
+
+    @property
+    def index(self) -> int: ...
+    @property
+    def timestamp_s(self) -> float: ...
+    @property
+    def box(self) -> object | None: ...
+    @property
+    def probs(self) -> np.ndarray | None: ...
+    @property
+    def features(self) -> np.ndarray | None: ...
 
 
 @dataclass(frozen=True)
@@ -180,7 +202,13 @@ class Spotter:
     def features(self, grey: np.ndarray, box: FaceBox | None) -> np.ndarray | None:
         return region_features(grey, box)
 
-    def finish(self, records, model, info, options) -> list[Event] | None:
+    def finish(
+        self,
+        records: Sequence[FrameRecord],
+        model: ModelVersion,
+        info: MediaInfo,
+        options: PredictOptions,
+    ) -> list[Event] | None:
         """Events of a video analysed on every frame; None otherwise (not computed)."""
         if info.kind != "video" or options.sample_interval != 0:
             return None
@@ -201,7 +229,7 @@ class Run:
     signals: Signals
 
 
-def prepare(records: Sequence, regions: list[str], params: SpotParams) -> list[Run]:
+def prepare(records: Sequence[SpotRecord], regions: list[str], params: SpotParams) -> list[Run]:
     """Split ``records`` into face runs and compute each run's evidence (the costly part)."""
     if not records:
         return []
@@ -222,7 +250,11 @@ def prepare(records: Sequence, regions: list[str], params: SpotParams) -> list[R
 
 
 def events_of(
-    records: Sequence, runs: list[Run], classes: list[str], rest: str | None, params: SpotParams
+    records: Sequence[SpotRecord],
+    runs: list[Run],
+    classes: list[str],
+    rest: str | None,
+    params: SpotParams,
 ) -> list[Event]:
     """The events of prepared ``runs`` under ``params``' score and peak settings."""
     events: list[Event] = []
@@ -238,14 +270,22 @@ def events_of(
 
 
 def spot(
-    records: Sequence, classes: list[str], rest: str | None, regions: list[str],
+    records: Sequence[SpotRecord], classes: list[str], rest: str | None, regions: list[str],
     params: SpotParams,
 ) -> list[Event]:  # fmt: skip
     """Events in ``records`` (the pipeline's FrameRecords, in order)."""
     return events_of(records, prepare(records, regions, params), classes, rest, params)
 
 
-def _event(records, run: Run, score, span, classes, rest, params) -> Event:
+def _event(
+    records: Sequence[SpotRecord],
+    run: Run,
+    score: np.ndarray,
+    span: tuple[int, int, int],
+    classes: list[str],
+    rest: str | None,
+    params: SpotParams,
+) -> Event:
     lo, apex, hi = span
     t, probs, sig, pos = run.times, run.probs, run.signals, run.positions
     base = sig.baseline[apex]
@@ -253,7 +293,8 @@ def _event(records, run: Run, score, span, classes, rest, params) -> Event:
     order = [int(k) for k in np.argsort(-rise) if classes[int(k)] != rest]
     label = order[0] if order else int(np.argmax(rise))
     period = (t[-1] - t[0]) / max(1, len(t) - 1)
-    kind = "micro" if t[hi] - t[lo] + period <= MICRO_MAX_S + 1e-6 else "macro"
+    micro = t[hi] - t[lo] + period <= MICRO_MAX_S + 1e-6
+    kind: Literal["micro", "macro"] = "micro" if micro else "macro"
     p_part = sig.prob_change[apex] / params.p_scale
     m_part = max(0.0, float(sig.motion[apex].max()) - 1.0) / params.m_scale
     region = sig.regions[int(np.argmax(sig.motion[apex]))]
