@@ -133,6 +133,7 @@ def detection(min_score: float = 0.5) -> dict[str, Any]:
     """Per clip and sampling: full-res Haar, BlazeFace (whole frame) and the two trackers on
     every sampled frame; recall, IoU, ms per frame, the tracker's schedule."""
     detector = FaceDetector()
+    shared_blazeface().detect_frame(np.zeros((64, 64), np.uint8))  # this thread's interpreter
     out: dict[str, Any] = {}
     for name in CLIPS:
         for interval in (INTERVAL, 0.0):

@@ -162,7 +162,7 @@ def real_sections(real: dict | None) -> list[str]:
         ["set/variant", "faces", "Haar found", "BlazeFace found", "Haar ms", "BlazeFace ms"],
         rows,
     )
-    return out + DEFAULTS_TEXT
+    return out
 
 
 def _iou(d: dict) -> str:

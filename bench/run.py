@@ -322,6 +322,7 @@ def main() -> int:
     results["peer"] = peer(plan)
     results["archs"] = archs(plan)
     results["real"] = recorded(repo, quick)
+    results["tracker_text"] = report.tracker_text()
     results["machine"]["load_end"] = os.getloadavg()
     results["wall_s"] = time.perf_counter() - started
     results["targets"] = report.targets(results)

@@ -32,3 +32,16 @@ def test_targets_follow_from_the_raw_numbers() -> None:
             row = by_workload[("end to end, 0.5 s sampling ≤ 2 x decode floor", key)]
             ratio = entry["seconds"]["median"] / entry["decode"]["median"]
             assert row["met"] == (ratio <= 2.0)
+
+
+def test_committed_recorded_clip_report_is_the_rendering_of_its_json(tmp_path) -> None:
+    path = DOCS / "benchmarks-real.json"
+    if not path.exists():
+        import pytest
+
+        pytest.skip("no recorded-clip report committed (BENCH_REAL_ONLY=1 make bench)")
+    r = json.loads(path.read_text())
+    assert report.real_targets(r["real"]) == r["targets"]
+    copy = tmp_path / "benchmarks-real.md"
+    report.write_real(r, copy)
+    assert copy.read_text() == (DOCS / "benchmarks-real.md").read_text()
