@@ -224,14 +224,14 @@ class Pipeline:
             if start_after is not None and frame.index <= start_after:
                 continue  # resumed: done before, neither detected nor inferred again
             box = None
-            searches = tracker.full_searches if tracker is not None else 0
+            restarts = tracker.restarts if tracker is not None else 0
             if options.detect_faces:
                 box = (
                     tracker.detect(frame.image, frame.timestamp_s)
                     if tracker is not None
                     else self.detector.detect(frame.image)
                 )
-            keyframe = tracker is None or tracker.full_searches != searches
+            keyframe = tracker is None or tracker.restarts != restarts
             if box is not None or not options.detect_faces:
                 chunk.crops.append(crop_face(frame.image, box, region, size))
                 if box is None:  # detection off: the whole frame is the face

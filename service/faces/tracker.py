@@ -116,6 +116,10 @@ class FaceTracker:
         self.full_searches = 0
         self.haar_searches = 0
         self.skipped = 0
+        # Restart points: frames after which the state depends on that frame alone, so a new
+        # tracker started on it gives the same boxes from there on (a resumed job restarts
+        # at one). A full search that found a face, or that ran Haar, is one.
+        self.restarts = 0
 
     def detect(self, grey: np.ndarray, timestamp_s: float | None = None) -> FaceBox | None:
         """The face in this frame (``timestamp_s``: media time; None = search every frame)."""
@@ -151,15 +155,25 @@ class FaceTracker:
         return self._full(grey, t, lost=True)  # lost: search the whole frame now
 
     def _refresh(self, grey: np.ndarray, t: float, last: FaceBox) -> FaceBox | None:
-        """A whole-frame search while a face is tracked: a larger face elsewhere replaces it
-        (None: keep tracking the current one)."""
+        """A whole-frame search while a face is tracked: the tracked face found again (the
+        box snaps to it) or a larger face elsewhere replaces it — either way a restart point,
+        the state being what a new tracker's first full search gives. None: keep tracking the
+        current face (nothing found, or only a smaller face elsewhere)."""
         self.full_searches += 1
         self._full_t = t
         height, width = grey.shape
         found = self._best(self.blazeface.detect_frame(grey), width, height)
-        if found is None or iou(found, last) > 0.3 or found.w <= last.w:
+        haar = found is None and t - self._haar_t >= self.haar_every_s
+        if haar:  # a face too small for the whole-frame view: Haar, at a bounded rate
+            self.haar_searches += 1
+            self._haar_t = t
+            found = self.haar.full_search(grey)
+        if found is None or (iou(found, last) <= 0.3 and found.w <= last.w):
             return None
-        self._confirmed_t = t
+        self._confirmed_t = self._search_t = t
+        if not haar:
+            self._haar_t = -math.inf
+        self.restarts += 1
         return found
 
     def _full(self, grey: np.ndarray, t: float | None, lost: bool = False) -> FaceBox | None:
@@ -170,12 +184,19 @@ class FaceTracker:
         self._full_t = self._search_t = stamp
         height, width = grey.shape
         found = self._best(self.blazeface.detect_frame(grey), width, height)
-        if found is None and (lost or t is None or t - self._haar_t >= self.haar_every_s):
+        haar = found is None and (lost or t is None or t - self._haar_t >= self.haar_every_s)
+        if haar:
             self.haar_searches += 1
             self._haar_t = stamp
             found = self.haar.full_search(grey)
+        elif found is not None:
+            # A new tracker has never run Haar: forget when this one did (a face found now
+            # makes the next faceless search run Haar at once either way, as a lost face).
+            self._haar_t = -math.inf
         if found is not None:
             self._confirmed_t = stamp
+        if haar or found is not None:
+            self.restarts += 1
         return found
 
     def _around(self, grey: np.ndarray, last: FaceBox) -> FaceBox | None:
