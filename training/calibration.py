@@ -10,6 +10,8 @@ works on the model's probabilities and the architectures keep their softmax outp
 
 from __future__ import annotations
 
+from typing import Any
+
 import keras
 import numpy as np
 from keras import layers, ops
@@ -76,7 +78,7 @@ def fit_bias_temperature(probs: np.ndarray, labels: np.ndarray) -> tuple[float, 
 class Temperature(layers.Layer):
     """Probabilities in, tempered probabilities out (``softmax(log p / T)``)."""
 
-    def __init__(self, temperature: float, bias: list[float] | None = None, **kwargs) -> None:
+    def __init__(self, temperature: float, bias: list[float] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.temperature = float(temperature)
         self.bias = None if bias is None else [float(v) for v in bias]

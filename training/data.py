@@ -24,6 +24,10 @@ log = logging.getLogger(__name__)
 DEFAULT_SUBJECT_RE = r"^(S\d+)_"
 
 
+# Marks a ``Dataset`` field the caller left out (compared by identity, never stored).
+_UNSET = np.empty(0, dtype=object)
+
+
 class DataError(ValueError):
     """The dataset folder cannot be used (missing, empty, too few classes, bad names)."""
 
@@ -41,15 +45,16 @@ class Dataset:
     # Multi-dataset training (training.sources): the dataset each image came from, the split a
     # dataset ships ("train"/"valid"; "" = none, split by subject) and soft targets [N, K]
     # (e.g. from FER+ votes; None = one-hot labels).
-    sources: np.ndarray | None = None
-    fixed_split: np.ndarray | None = None
+    # ``sources``/``fixed_split`` left out are all "" (one per image, set in __post_init__).
+    sources: np.ndarray = field(default_factory=lambda: _UNSET)
+    fixed_split: np.ndarray = field(default_factory=lambda: _UNSET)
     targets: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n = len(self.labels)
-        if self.sources is None:
+        if self.sources is _UNSET:
             self.sources = np.full(n, "", dtype=object)
-        if self.fixed_split is None:
+        if self.fixed_split is _UNSET:
             self.fixed_split = np.full(n, "", dtype=object)
 
     def __len__(self) -> int:
@@ -176,45 +181,27 @@ def load_dataset(
     fixes the label order (a superset of the folders' classes; default: the folders' own).
     """
     pattern = re.compile(subject_regex)
-    images, labels, subjects, paths, skipped = [], [], [], [], []
+    images: list[np.ndarray] = []
+    labels: list[int] = []
+    subjects: list[str] = []
+    paths: list[Path] = []
+    skipped: list[Path] = []
     pairs = class_folders(Path(root), task, class_map, skip)
     found = list(dict.fromkeys(c for c, _ in pairs))
-    if classes is not None:
-        missing = sorted(set(found) - set(classes))
-        if missing:
-            raise DataError(f"classes {', '.join(missing)} of {root} are not in {classes}")
-    classes = list(classes) if classes is not None else found
+    classes = _label_order(found, classes, root)
     for name, folder in pairs:
         label = classes.index(name)
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-            if path.name.startswith("."):
-                continue
-            try:
-                face = read_grey(path)
-            except (UnidentifiedImageError, OSError, ValueError) as exc:
-                log.warning("skipping unreadable image %s: %s", path, exc)
+        for path in _image_files(folder):
+            face = _read_or_skip(path)
+            if face is None:
                 skipped.append(path)
                 continue
-            match = pattern.search(path.name)
-            if not match and require_subjects:
-                raise DataError(
-                    f"cannot parse a subject id from {path.name!r} with {subject_regex!r}; "
-                    "pass --subject-regex with one capturing group"
-                )
+            subject = _subject_id(path.name, pattern, require_subjects)
             images.append(prepare(face, size, face_region))
             labels.append(label)
-            if match is None:
-                subjects.append(path.name)
-            else:
-                subjects.append(match.group(1) if match.groups() else match.group(0))
+            subjects.append(subject)
             paths.append(path)
-    if not images:
-        raise DataError(f"no readable images under {root} ({len(skipped)} unreadable)")
-    empty = [c for i, c in enumerate(classes) if c in found and i not in set(labels)]
-    if empty:
-        raise DataError(f"class folders without readable images: {', '.join(empty)}")
-    if skipped:
-        log.warning("skipped %d unreadable image(s) under %s", len(skipped), root)
+    _check_loaded(root, images, labels, skipped, classes, found)
     return Dataset(
         images=np.stack(images),
         labels=np.asarray(labels, dtype=np.int64),
@@ -223,3 +210,59 @@ def load_dataset(
         paths=paths,
         skipped=skipped,
     )
+
+
+def _label_order(found: list[str], classes: list[str] | None, root: Path | str) -> list[str]:
+    """``classes`` (which must include every class ``found``) or, when not given, ``found``."""
+    if classes is None:
+        return found
+    missing = sorted(set(found) - set(classes))
+    if missing:
+        raise DataError(f"classes {', '.join(missing)} of {root} are not in {classes}")
+    return list(classes)
+
+
+def _image_files(folder: Path) -> list[Path]:
+    """Every non-hidden file under ``folder`` (recursively), sorted."""
+    return sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
+
+
+def _read_or_skip(path: Path) -> np.ndarray | None:
+    """``read_grey(path)``, or ``None`` (logged) when the file is not a readable image."""
+    try:
+        return read_grey(path)
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        log.warning("skipping unreadable image %s: %s", path, exc)
+        return None
+
+
+def _subject_id(name: str, pattern: re.Pattern[str], require: bool) -> str:
+    """The subject id in file ``name`` (``pattern``'s first group, else its whole match); the
+    name itself when it does not match and subjects are not ``require``d."""
+    match = pattern.search(name)
+    if match is None:
+        if require:
+            raise DataError(
+                f"cannot parse a subject id from {name!r} with {pattern.pattern!r}; "
+                "pass --subject-regex with one capturing group"
+            )
+        return name
+    return match.group(1) if match.groups() else match.group(0)
+
+
+def _check_loaded(
+    root: Path | str,
+    images: list[np.ndarray],
+    labels: list[int],
+    skipped: list[Path],
+    classes: list[str],
+    found: list[str],
+) -> None:
+    """Raise when nothing was read or a found class has no readable image; log the skips."""
+    if not images:
+        raise DataError(f"no readable images under {root} ({len(skipped)} unreadable)")
+    empty = [c for i, c in enumerate(classes) if c in found and i not in set(labels)]
+    if empty:
+        raise DataError(f"class folders without readable images: {', '.join(empty)}")
+    if skipped:
+        log.warning("skipped %d unreadable image(s) under %s", len(skipped), root)

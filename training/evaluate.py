@@ -141,7 +141,7 @@ def predict_probs(model: Any, images: np.ndarray, batch_size: int = 256) -> np.n
     return np.asarray(model.predict(x, batch_size=batch_size, verbose=0))
 
 
-def predict_labels(model, images: np.ndarray, batch_size: int = 64) -> np.ndarray:
+def predict_labels(model: Any, images: np.ndarray, batch_size: int = 64) -> np.ndarray:
     """Arg-max class of each raw uint8 image ``[N, H, W]`` (or ``[N, H, W, 1]``)."""
     return np.argmax(predict_probs(model, images, batch_size), axis=1)
 

@@ -7,6 +7,7 @@ import logging
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TypedDict
 
 import keras
 import numpy as np
@@ -25,6 +26,13 @@ from training.sources import DataSpec, load_sources, parse_specs
 from training.train import FitOptions, fit
 
 log = logging.getLogger(__name__)
+
+
+class _CnnOptions(TypedDict, total=False):
+    """The ``cnn`` architecture's own keyword arguments of ``archs.build_model``."""
+
+    cnn_width: int
+    cnn_batchnorm: bool
 
 
 @dataclass
@@ -265,13 +273,11 @@ def train_on(
     """Fit a fresh model on ``train_index`` and evaluate it on ``test_index``."""
     started = time.perf_counter()
     keras.utils.set_random_seed(config.seed)
-    cnn = {"cnn_width": config.cnn_width, "cnn_batchnorm": config.cnn_batchnorm}
+    cnn: _CnnOptions = {}
+    if config.arch == "cnn":
+        cnn = {"cnn_width": config.cnn_width, "cnn_batchnorm": config.cnn_batchnorm}
     model = archs.build_model(
-        config.arch,
-        len(ds.classes),
-        config.input_size,
-        config.weights,
-        **(cnn if config.arch == "cnn" else {}),
+        config.arch, len(ds.classes), config.input_size, config.weights, **cnn
     )
     fit_index, val_index = validation_split(ds, train_index, config)
     val = None if val_index is None else (ds.images[val_index], ds.labels[val_index])

@@ -77,7 +77,7 @@ def _dataset(
 ) -> tf.data.Dataset:
     """(image, one-hot/soft target[, sample weight]) batches; ``targets`` is ``[N, K]``."""
     x = images.astype("float32")[..., None] if images.ndim == 3 else images.astype("float32")
-    parts = (x, targets.astype("float32"))
+    parts: tuple[np.ndarray, ...] = (x, targets.astype("float32"))
     if weights is not None:
         parts = (*parts, weights.astype("float32"))
     ds = tf.data.Dataset.from_tensor_slices(parts)
