@@ -15,7 +15,7 @@ import numpy as np
 from service.faces.box import FaceBox, as_grey
 from service.faces.calibration import DEFAULT_MIN_SCORE, FULL_SEARCH, ScoreModel
 
-HAAR_CASCADE = cv2.data.haarcascades + "haarcascade_frontalface_default.xml"
+HAAR_CASCADE = cv2.data.haarcascades + "haarcascade_frontalface_default.xml"  # type: ignore[attr-defined]
 
 # OpenCV's own grouping tolerance (GROUP_EPS in cascadedetect.cpp, used by detectMultiScale).
 _GROUP_EPS = 0.2
@@ -136,7 +136,7 @@ class FaceDetector:
         # minNeighbors=0 returns the raw windows with their last-stage weights; grouping them
         # with cv2.groupRectangles is exactly what detectMultiScale2 does, and keeps the
         # neighbour counts that detectMultiScale3 drops.
-        raw, _levels, weights = self._cascade().detectMultiScale3(
+        raw_rects, _levels, raw_weights = self._cascade().detectMultiScale3(
             image,
             scaleFactor=self.scale_factor if scale_factor is None else scale_factor,
             minNeighbors=0,
@@ -144,10 +144,10 @@ class FaceDetector:
             maxSize=(max_side, max_side) if max_side else (0, 0),
             outputRejectLevels=True,
         )
-        if len(raw) == 0:
+        if len(raw_rects) == 0:
             return []
-        raw = np.asarray(raw, dtype=np.int64).reshape(-1, 4)
-        weights = np.asarray(weights, dtype=np.float64).ravel()
+        raw = np.asarray(raw_rects, dtype=np.int64).reshape(-1, 4)
+        weights = np.asarray(raw_weights, dtype=np.float64).ravel()
         neighbours = self.min_neighbors if min_neighbors is None else min_neighbors
         rects, counts = cv2.groupRectangles(raw.tolist(), neighbours, _GROUP_EPS)
         found = []

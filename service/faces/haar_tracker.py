@@ -112,7 +112,7 @@ class HaarTracker:
         box = None
         if self._last is not None and not due:
             # Faces move: the window grows with the time since the previous frame.
-            gap = None if self._last_t is None else timestamp_s - self._last_t
+            gap = None if self._last_t is None else (timestamp_s or 0.0) - self._last_t
             window = self.window if gap is None else min(self.window, self.min_window + gap)
             box = self._around(grey, self._last, window, self.size_tolerance)
             if box is not None:

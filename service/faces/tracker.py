@@ -66,7 +66,9 @@ def blazeface_box(d: Detection, width: int, height: int) -> FaceBox:
     return _clipped(cx - side / 2, cy - side / 2, side, side, BLAZEFACE(d.score), width, height)
 
 
-def _clipped(x: float, y: float, w: float, h: float, score: float, width: int, height: int):
+def _clipped(
+    x: float, y: float, w: float, h: float, score: float, width: int, height: int
+) -> FaceBox:
     x0, y0 = min(max(round(x), 0), width - 1), min(max(round(y), 0), height - 1)
     x1, y1 = max(x0 + 1, min(round(x + w), width)), max(y0 + 1, min(round(y + h), height))
     return FaceBox(x0, y0, x1 - x0, y1 - y0, score)
@@ -234,7 +236,14 @@ class FaceTracker:
         sw, sh = last.w * scale, last.h * scale
         origin = ((last.x - x0) * scale, (last.y - y0) * scale)
         pts = (_GRID * (sw, sh) + origin).astype(np.float32).reshape(-1, 1, 2)
-        nxt, status, _err = cv2.calcOpticalFlowPyrLK(a, b, pts, None, winSize=(9, 9), maxLevel=1)
+        nxt, status, _err = cv2.calcOpticalFlowPyrLK(
+            a,
+            b,
+            pts,
+            None,  # type: ignore[call-overload]  # the stubs want an array; OpenCV takes None
+            winSize=(9, 9),
+            maxLevel=1,
+        )
         ok = status.ravel().astype(bool)
         if ok.sum() < 0.6 * len(pts):
             return None
