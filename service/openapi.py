@@ -2,7 +2,8 @@
 
 FastAPI documents a 422 ``HTTPValidationError`` for every route with parameters; this gateway
 answers bad parameters with 400 problem+json instead (422 means undecodable media), so those
-entries are replaced. ``max_frames`` gets this gateway's cap (MMED_MAX_FRAMES) as its maximum.
+entries are replaced. ``max_frames`` gets this gateway's caps (MMED_MAX_FRAMES for predictions,
+MMED_JOBS_MAX_FRAMES for jobs) as its maximum.
 """
 
 from __future__ import annotations
@@ -42,14 +43,17 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
                         "content": {"application/problem+json": {"schema": PROBLEM_REF}},
                     },
                 )
-    _document_frame_cap(schema, app.state.settings.max_frames)
+    settings = app.state.settings
+    _document_frame_cap(schema, "/v1/predict", settings.max_frames)
+    _document_frame_cap(schema, "/v1/jobs", settings.jobs_max_frames)
     return schema
 
 
-def _document_frame_cap(schema: dict[str, Any], cap: int) -> None:
-    """``max_frames`` above this gateway's MMED_MAX_FRAMES is a 400: say so in the schema."""
-    predict = schema.get("paths", {}).get("/v1/predict", {}).get("post", {})
-    for param in predict.get("parameters", []):
+def _document_frame_cap(schema: dict[str, Any], path: str, cap: int) -> None:
+    """``max_frames`` above this gateway's cap for ``path`` (MMED_MAX_FRAMES,
+    MMED_JOBS_MAX_FRAMES) is a 400: say so in the schema."""
+    operation = schema.get("paths", {}).get(path, {}).get("post", {})
+    for param in operation.get("parameters", []):
         if param["name"] == "max_frames":
             for alternative in param["schema"].get("anyOf", [param["schema"]]):
                 if alternative.get("type") == "integer":

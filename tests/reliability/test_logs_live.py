@@ -14,7 +14,13 @@ from tools.facevideo import face_image
 
 # Native libraries write straight to stderr, outside Python logging: TensorFlow's C++ logger
 # (absl), which TF_CPP_MIN_LOG_LEVEL does not fully silence before absl is initialised.
-NATIVE_PREFIXES = ("I0000 ", "W0000 ", "E0000 ", "WARNING: All log messages before absl")
+NATIVE_PREFIXES = (
+    "I0000 ",
+    "W0000 ",
+    "E0000 ",
+    "WARNING: All log messages before absl",
+    "INFO: Created TensorFlow Lite",  # the TFLite runtime (BlazeFace), on its first call
+)
 
 
 def records(server: LiveServer) -> list[dict]:
