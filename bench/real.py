@@ -14,6 +14,7 @@ import io
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ import cv2
 import numpy as np
 
 from bench.floors import decode_all
+from bench.gateway import Gateway
 from bench.stats import summary
 from service.faces import (
     FaceBox,
@@ -72,7 +74,7 @@ def clip_info(name: str) -> dict[str, Any]:
         }
 
 
-def e2e(gw, repeats: int) -> dict[str, Any]:
+def e2e(gw: Gateway, repeats: int) -> dict[str, Any]:
     """Client wall time of POST /v1/predict on each clip, alternating with the decode floor;
     the gateway's peak RSS rise over the runs of each clip."""
     out: dict[str, Any] = {}
@@ -114,13 +116,21 @@ def _frames(name: str, interval: float) -> list[Frame]:
         return list(m.frames(interval))
 
 
-def _timed(fn, frames: list[Frame]) -> tuple[float, list[FaceBox | None]]:
-    boxes, spent = [], 0.0
+def _timed(
+    fn: Callable[[Frame], FaceBox | None], frames: list[Frame]
+) -> tuple[float, list[FaceBox | None]]:
+    boxes: list[FaceBox | None] = []
+    spent = 0.0
     for f in frames:
         t0 = time.perf_counter()
         boxes.append(fn(f))
         spent += time.perf_counter() - t0
     return spent, boxes
+
+
+def _follow(tracker: FaceTracker | HaarTracker) -> Callable[[Frame], FaceBox | None]:
+    """One frame after another through ``tracker`` (media time from the frame)."""
+    return lambda f: tracker.detect(f.image, f.timestamp_s)
 
 
 def _blaze_every(frame: Frame) -> FaceBox | None:
@@ -142,9 +152,9 @@ def detection(min_score: float = 0.5) -> dict[str, Any]:
             t_haar, haar = _timed(lambda f: detector.detect(f.image), frames)
             t_blaze, blaze = _timed(_blaze_every, frames)
             tracker = FaceTracker(detector)
-            t_trk, trk = _timed(lambda f, tr=tracker: tr.detect(f.image, f.timestamp_s), frames)
+            t_trk, trk = _timed(_follow(tracker), frames)
             old = HaarTracker(detector)
-            t_old, olds = _timed(lambda f, tr=old: tr.detect(f.image, f.timestamp_s), frames)
+            t_old, olds = _timed(_follow(old), frames)
             confident = [b is not None and b.score >= min_score for b in haar]
             vs_blaze = [iou(a, b) for a, b in zip(blaze, trk, strict=True) if a and b]
             vs_haar = [iou(a, b) for a, b in zip(haar, trk, strict=True) if a and b]
@@ -209,8 +219,9 @@ def face_sets(per_set: int = 120) -> dict[str, Any]:
         if not files:
             continue
         picks = [files[i] for i in sorted(rng.choice(len(files), min(per_set, len(files)), False))]
-        faces = [cv2.imread(str(p), cv2.IMREAD_GRAYSCALE) for p in picks]
-        faces = [cv2.resize(f, (192, 192), interpolation=cv2.INTER_CUBIC) for f in faces]
+        faces = [
+            cv2.resize(_read_grey(p), (192, 192), interpolation=cv2.INTER_CUBIC) for p in picks
+        ]
         for variant in ("crop", "frame", "frame-tilt20", "frame-tilt35"):
             stats = {"haar": [0, 0.0], "blazeface": [0, 0.0]}
             for k, face in enumerate(faces):
@@ -232,11 +243,18 @@ def face_sets(per_set: int = 120) -> dict[str, Any]:
     return out
 
 
+def _read_grey(path: Path) -> np.ndarray:
+    image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+    if image is None:
+        raise ValueError(f"cannot read {path}")
+    return image
+
+
 def _scene(face: np.ndarray, variant: str, k: int) -> tuple[np.ndarray, tuple[int, ...]]:
     """The image and the face's true box (x, y, w, h)."""
     if variant == "crop":
         return face, (0, 0, face.shape[1], face.shape[0])
-    frame = np.full((480, 640), 96 + (k % 5) * 20, np.uint8)
+    frame: np.ndarray = np.full((480, 640), 96 + (k % 5) * 20, np.uint8)
     x, y = 80 + (k * 37) % 320, 60 + (k * 23) % 200
     frame[y : y + 192, x : x + 192] = face
     if variant.startswith("frame-tilt"):
