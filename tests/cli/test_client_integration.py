@@ -21,6 +21,8 @@ from mmed_client.models import (
 )
 from mmed_client.types import File
 
+pytestmark = pytest.mark.slow  # `make test` runs it; `make test-fast` leaves it out
+
 
 def client_for(server: Server, key: str | None = None) -> Client:
     headers = {"X-API-Key": key if key is not None else server.api_key}

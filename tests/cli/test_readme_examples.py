@@ -11,6 +11,8 @@ import pytest
 
 from tools import docs_images
 
+pytestmark = pytest.mark.slow  # `make test` runs it; `make test-fast` leaves it out
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

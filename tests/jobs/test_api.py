@@ -161,13 +161,17 @@ def test_ttl_expiry_removes_finished_jobs_and_files(
 
 def test_disk_limit_gives_507_and_leaves_nothing(make: Make, clip: bytes, tmp_path: Path) -> None:
     c = make()
-    files = c.app.state.jobs.files  # room for one clip beside the embedded database
-    files.max_bytes = files.used_bytes() + len(clip) * 3 // 2
-    first = submit(c, clip)
-    assert first.status_code == 202
+    files = c.app.state.jobs.files
+    # Room for less than the clip beside what is there (the embedded database): a 507. Set
+    # before any job runs, so a finished job freeing its upload cannot make room meanwhile.
+    files.max_bytes = files.used_bytes() + len(clip) // 2
     r = submit(c, clip)
     assert r.status_code == 507 and r.headers["content-type"] == "application/problem+json"
     assert "Retry-After" in r.headers
+    assert [p for p in (tmp_path / "jobs0").iterdir() if p.is_dir()] == []  # nothing left
+    files.max_bytes = files.used_bytes() + len(clip) * 3 // 2  # room for one clip
+    first = submit(c, clip)
+    assert first.status_code == 202
     dirs = [p.name for p in (tmp_path / "jobs0").iterdir() if p.is_dir()]
     assert dirs == [first.json()["id"]]
     wait(c, first.json()["id"])

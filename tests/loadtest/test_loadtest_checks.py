@@ -20,6 +20,7 @@ PROBLEM = {"type": "about:blank", "title": "Service saturated", "status": 503, "
 PROBLEM_HEADERS = {"content-type": "application/problem+json", "retry-after": "1"}
 
 
+@pytest.mark.slow  # real answers from a started gateway
 @pytest.mark.parametrize(
     ("key", "task"), [("micro", "micro"), ("masked", "masked"), ("video", "micro")]
 )

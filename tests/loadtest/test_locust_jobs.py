@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from loadtest_helpers import API_KEY
 
 from loadtest.gateway import GatewayProcess
 from loadtest.locust_run import run_locust
 from loadtest.names import JOB_NAMES
+
+pytestmark = pytest.mark.slow  # `make test` runs it; `make test-fast` leaves it out
 
 
 def test_job_scenario_submits_follows_reads_and_deletes(

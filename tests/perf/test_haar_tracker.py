@@ -13,6 +13,8 @@ from service.faces import HaarTracker as FaceTracker
 from service.media import Frame, MediaLimits, open_media
 from tools.facevideo import face_photo, face_video
 
+pytestmark = pytest.mark.slow  # `make test` runs it; `make test-fast` leaves it out
+
 
 def _iou(a: FaceBox, b: FaceBox) -> float:
     iw = max(0, min(a.x + a.w, b.x + b.w) - max(a.x, b.x))

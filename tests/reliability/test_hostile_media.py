@@ -49,6 +49,7 @@ def assert_answer(case: HostileCase, r: httpx.Response) -> None:
         assert r.json()["status"] == case.status
 
 
+@pytest.mark.slow  # starts a live gateway
 def test_upload_dir_is_private(live: LiveServer) -> None:
     assert live.upload_dir.parent == live.tmp
     assert (live.upload_dir.stat().st_mode & 0o777) == 0o700

@@ -21,7 +21,8 @@ KEY = "ui-test-key-3f9c"
 REASON = ui_browser.unavailable() or (
     None if (VIDEOS / "single_face.mp4").is_file() else f"no clips in {VIDEOS} (../shared absent)"
 )
-pytestmark = pytest.mark.skipif(REASON is not None, reason=REASON or "")
+# A real gateway and a browser: `make test` runs these, `make test-fast` leaves them out.
+pytestmark = [pytest.mark.skipif(REASON is not None, reason=REASON or ""), pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
