@@ -86,21 +86,30 @@ def _undocumented(exc: UnexpectedStatus) -> Exception:
         return ServerError(f"unexpected answer: HTTP {exc.status_code} {text}".rstrip())
 
 
+def query(options: PredictOptions) -> dict[str, Any]:
+    """The options as the generated client's keyword arguments (UNSET where not given)."""
+    return {
+        name: UNSET if value is None else value
+        for name, value in (
+            ("task", options.task),
+            ("model", options.model),
+            ("version", options.version),
+            ("sample_interval", options.sample_interval),
+            ("detect_faces", options.detect_faces),
+            ("max_frames", options.max_frames),
+        )
+    }
+
+
 def predict(client: Client, path: Path, options: PredictOptions) -> PredictResponse:
     """Send one image or video file; the typed result, or ProblemError / ServerError."""
-    o = options
     with path.open("rb") as fh:
         body = BodyPredictV1PredictPost(file=File(payload=fh, file_name=path.name))
         return _call(
             predict_v1_predict_post.sync_detailed,
             client=client,
             body=body,
-            task=o.task if o.task is not None else UNSET,
-            model=o.model if o.model is not None else UNSET,
-            version=o.version if o.version is not None else UNSET,
-            sample_interval=o.sample_interval if o.sample_interval is not None else UNSET,
-            detect_faces=o.detect_faces if o.detect_faces is not None else UNSET,
-            max_frames=o.max_frames if o.max_frames is not None else UNSET,
+            **query(options),
         )
 
 

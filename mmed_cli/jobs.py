@@ -22,10 +22,10 @@ from mmed_client.api.jobs import (
     submit_v1_jobs_post,
 )
 from mmed_client.models import BodySubmitV1JobsPost, Job, JobResult
-from mmed_client.types import UNSET, File
+from mmed_client.types import File
 from tqdm import tqdm
 
-from mmed_cli.api import PredictOptions, ProblemError, ServerError, _call
+from mmed_cli.api import PredictOptions, ProblemError, ServerError, _call, query
 
 FINISHED = ("succeeded", "failed", "cancelled")
 PAGE = 20_000  # frames per result request
@@ -42,7 +42,6 @@ def idempotency_key(path: Path, options: PredictOptions) -> str:
 
 
 def submit(client: Client, path: Path, options: PredictOptions) -> Job:
-    o = options
     key = idempotency_key(path, options)
     with path.open("rb") as fh:
         body = BodySubmitV1JobsPost(file=File(payload=fh, file_name=path.name))
@@ -50,12 +49,7 @@ def submit(client: Client, path: Path, options: PredictOptions) -> Job:
             submit_v1_jobs_post.sync_detailed,
             client=client,
             body=body,
-            task=o.task if o.task is not None else UNSET,
-            model=o.model if o.model is not None else UNSET,
-            version=o.version if o.version is not None else UNSET,
-            sample_interval=o.sample_interval if o.sample_interval is not None else UNSET,
-            detect_faces=o.detect_faces if o.detect_faces is not None else UNSET,
-            max_frames=o.max_frames if o.max_frames is not None else UNSET,
+            **query(options),
             idempotency_key=key,
         )
 

@@ -370,23 +370,11 @@ class Pipeline:
         summary = summarise(classes, frames, all_probs, model.card.rest_class)
         self._observe(info, model, frames, clock)
         return PredictResponse(
-            media=MediaSummary(
-                kind=info.kind,
-                width=info.width,
-                height=info.height,
-                fps=info.fps,
-                duration_s=info.duration_s,
-                frames_sampled=len(frames),
-            ),
+            media=media_summary(info, len(frames)),
             model=model_ref(model),
             frames=frames,
             summary=summary,
-            timing_ms=Timing(
-                decode=round(clock.decode * 1000, 3),
-                detect=round(clock.detect * 1000, 3),
-                infer=round(clock.infer * 1000, 3),
-                total=round((time.perf_counter() - started) * 1000, 3),
-            ),
+            timing_ms=timing(clock, time.perf_counter() - started),
         )
 
     def _observe(
@@ -440,6 +428,28 @@ def _release(prefetch: Prefetch | None, source: MediaSource) -> None:
     if prefetch is not None:
         prefetch.close()
     source.close()
+
+
+def media_summary(info: MediaInfo, frames_sampled: int) -> MediaSummary:
+    """The answer's ``media``: what was decoded and how many frames were sampled."""
+    return MediaSummary(
+        kind=info.kind,
+        width=info.width,
+        height=info.height,
+        fps=info.fps,
+        duration_s=info.duration_s,
+        frames_sampled=frames_sampled,
+    )
+
+
+def timing(clock: StageClock, total_s: float) -> Timing:
+    """The answer's ``timing_ms``: each stage's time and the whole, in milliseconds."""
+    return Timing(
+        decode=round(clock.decode * 1000, 3),
+        detect=round(clock.detect * 1000, 3),
+        infer=round(clock.infer * 1000, 3),
+        total=round(total_s * 1000, 3),
+    )
 
 
 def model_ref(model: ModelVersion) -> ModelRef:

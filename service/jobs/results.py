@@ -24,9 +24,11 @@ from service.pipeline import (
     PredictOptions,
     StageClock,
     frame_result,
+    media_summary,
     summarise,
+    timing,
 )
-from service.schemas import FrameResult, MediaSummary, Timing
+from service.schemas import FrameResult
 
 
 class _FrameView:
@@ -83,24 +85,12 @@ def summarise_frames(
         found: Sequence[Any] | None = analysis.finish(kept, model, info, options)
         events = None if found is None else [_jsonable(e) for e in found]
     summary = summarise(classes, views, probs, model.card.rest_class)
-    media = MediaSummary(
-        kind=info.kind,
-        width=info.width,
-        height=info.height,
-        fps=info.fps,
-        duration_s=info.duration_s,
-        frames_sampled=len(views),
-    )
-    timing = Timing(
-        decode=round(clock.decode * 1000, 3),
-        detect=round(clock.detect * 1000, 3),
-        infer=round(clock.infer * 1000, 3),
-        total=round(total_s * 1000, 3),
-    )
+    media = media_summary(info, len(views))
+    timing_ms = timing(clock, total_s)
     return {
         "media": media.model_dump(mode="json"),
         "summary": summary.model_dump(mode="json"),
-        "timing_ms": timing.model_dump(mode="json"),
+        "timing_ms": timing_ms.model_dump(mode="json"),
         "events": events,
     }
 

@@ -160,10 +160,12 @@ def test_ttl_expiry_removes_finished_jobs_and_files(
 
 
 def test_disk_limit_gives_507_and_leaves_nothing(make: Make, clip: bytes, tmp_path: Path) -> None:
-    c = make()
+    # The database outside the jobs directory: its size changes as it checkpoints, which
+    # would move the room left by more than a small clip.
+    c = make(jobs_db=f"sqlite:///{tmp_path / 'jobs.sqlite'}")
     files = c.app.state.jobs.files
-    # Room for less than the clip beside what is there (the embedded database): a 507. Set
-    # before any job runs, so a finished job freeing its upload cannot make room meanwhile.
+    # Room for less than the clip: a 507. Set before any job runs, so a finished job freeing
+    # its upload cannot make room meanwhile.
     files.max_bytes = files.used_bytes() + len(clip) // 2
     r = submit(c, clip)
     assert r.status_code == 507 and r.headers["content-type"] == "application/problem+json"
