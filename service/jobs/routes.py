@@ -18,7 +18,6 @@ from fastapi import APIRouter, Depends, File, Header, Query, Request, Response, 
 from fastapi.responses import StreamingResponse
 
 from service.auth import api_key_header, require_api_key
-from service.dependencies import SettingsDep
 from service.errors import Problem
 from service.jobs import results
 from service.jobs.files import DiskFull, new_id
@@ -28,7 +27,7 @@ from service.jobs.store import DuplicateJob, JobRow
 from service.media import MediaInfo, open_media
 from service.pipeline import PredictOptions, model_ref
 from service.responses import PREDICT_ERRORS, _problem
-from service.routes.params import ModelChoiceDep
+from service.routes.params import JobOptionsDep, ModelChoiceDep
 
 router = APIRouter(prefix="/v1", tags=["jobs"], dependencies=[Depends(require_api_key)])
 
@@ -107,7 +106,6 @@ async def owned(jobs: Jobs, job_id: str, owner: str) -> JobRow:
 )
 async def submit(
     response: Response,
-    settings: SettingsDep,
     jobs: JobsDep,
     owner: OwnerDep,
     file: Annotated[
@@ -115,13 +113,7 @@ async def submit(
         File(description="An image (JPEG/PNG/BMP/WebP) or a video (MP4/AVI/MOV/MKV/WebM)."),
     ],
     choice: ModelChoiceDep,
-    sample_interval: Annotated[
-        float, Query(ge=0, le=3600, description="Seconds between sampled frames; 0 = every frame.")
-    ] = 0.5,
-    detect_faces: Annotated[
-        bool, Query(description="false: the whole image is the face box.")
-    ] = True,
-    max_frames: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    sampling: JobOptionsDep,
     idempotency_key: Annotated[
         str | None,
         Header(
@@ -138,10 +130,6 @@ async def submit(
             response.headers["Location"] = f"/v1/jobs/{existing.id}"
             return to_job(existing)
     chosen = choice.model  # the version is fixed now: a job never changes model midway
-    if max_frames is not None and max_frames > settings.jobs_max_frames:
-        raise Problem(
-            400, f"max_frames may be at most {settings.jobs_max_frames}", title="Bad parameter"
-        )
     job_id = new_id()
     try:
         size = await asyncio.to_thread(jobs.files.store_upload, job_id, file.file)
@@ -158,9 +146,9 @@ async def submit(
             task=chosen.card.task,
             model=chosen.name,
             version=chosen.version,
-            sample_interval=sample_interval,
-            detect_faces=detect_faces,
-            max_frames=max_frames or settings.jobs_max_frames,
+            sample_interval=sampling.sample_interval,
+            detect_faces=sampling.detect_faces,
+            max_frames=sampling.max_frames,
         )
         row = JobRow(
             id=job_id,

@@ -3,6 +3,7 @@ FastAPI dependencies: the model choice (task, model, version) and the sampling o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Query
@@ -12,6 +13,7 @@ from service.dependencies import ResolverDep, SettingsDep
 from service.errors import Problem
 from service.pipeline import PredictOptions
 from service.resolver import ModelChoice
+from service.settings import Settings
 
 MAX_INT32 = 2**31 - 1
 
@@ -39,27 +41,40 @@ def model_choice(
     return resolver.choose(task, model, version)
 
 
-def predict_options(
-    settings: SettingsDep,
-    sample_interval: Annotated[
-        float, Query(ge=0, le=3600, description="Seconds between sampled frames; 0 = every frame.")
-    ] = 0.5,
-    detect_faces: Annotated[
-        bool, Query(description="false: the whole image is the face box.")
-    ] = True,
-    max_frames: Annotated[int | None, Query(ge=1, le=MAX_INT32)] = None,
-) -> PredictOptions:
-    """Sampling options; ``max_frames`` at most ``MMED_MAX_FRAMES`` (400 above it)."""
-    if max_frames is not None and max_frames > settings.max_frames:
-        raise Problem(
-            400, f"max_frames may be at most {settings.max_frames}", title="Bad parameter"
+def _sampling_options(
+    cap_of: Callable[[Settings], int], cap_name: str
+) -> Callable[..., PredictOptions]:
+    """The sampling-options dependency of a route whose ``max_frames`` is capped by the setting
+    ``cap_of`` returns (400 above it; the OpenAPI document states the cap, service/openapi.py)."""
+
+    def options(
+        settings: SettingsDep,
+        sample_interval: Annotated[
+            float,
+            Query(ge=0, le=3600, description="Seconds between sampled frames; 0 = every frame."),
+        ] = 0.5,
+        detect_faces: Annotated[
+            bool, Query(description="false: the whole image is the face box.")
+        ] = True,
+        max_frames: Annotated[int | None, Query(ge=1, le=MAX_INT32)] = None,
+    ) -> PredictOptions:
+        cap = cap_of(settings)
+        if max_frames is not None and max_frames > cap:
+            raise Problem(400, f"max_frames may be at most {cap}", title="Bad parameter")
+        return PredictOptions(
+            sample_interval=sample_interval,
+            detect_faces=detect_faces,
+            max_frames=max_frames or cap,
         )
-    return PredictOptions(
-        sample_interval=sample_interval,
-        detect_faces=detect_faces,
-        max_frames=max_frames or settings.max_frames,
-    )
+
+    options.__doc__ = f"Sampling options; ``max_frames`` at most ``{cap_name}`` (400 above it)."
+    return options
+
+
+predict_options = _sampling_options(lambda s: s.max_frames, "MMED_MAX_FRAMES")
+job_options = _sampling_options(lambda s: s.jobs_max_frames, "MMED_JOBS_MAX_FRAMES")
 
 
 ModelChoiceDep = Annotated[ModelChoice, Depends(model_choice)]
 PredictOptionsDep = Annotated[PredictOptions, Depends(predict_options)]
+JobOptionsDep = Annotated[PredictOptions, Depends(job_options)]

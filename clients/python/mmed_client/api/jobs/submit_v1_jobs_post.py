@@ -15,12 +15,12 @@ from ...types import UNSET, Response, Unset
 def _get_kwargs(
     *,
     body: BodySubmitV1JobsPost,
-    sample_interval: float | Unset = 0.5,
-    detect_faces: bool | Unset = True,
-    max_frames: int | None | Unset = UNSET,
     task: None | SubmitV1JobsPostTaskType0 | Unset = UNSET,
     model: None | str | Unset = UNSET,
     version: int | None | Unset = UNSET,
+    sample_interval: float | Unset = 0.5,
+    detect_faces: bool | Unset = True,
+    max_frames: int | None | Unset = UNSET,
     idempotency_key: None | str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
@@ -28,17 +28,6 @@ def _get_kwargs(
         headers["Idempotency-Key"] = idempotency_key
 
     params: dict[str, Any] = {}
-
-    params["sample_interval"] = sample_interval
-
-    params["detect_faces"] = detect_faces
-
-    json_max_frames: int | None | Unset
-    if isinstance(max_frames, Unset):
-        json_max_frames = UNSET
-    else:
-        json_max_frames = max_frames
-    params["max_frames"] = json_max_frames
 
     json_task: None | str | Unset
     if isinstance(task, Unset):
@@ -62,6 +51,17 @@ def _get_kwargs(
     else:
         json_version = version
     params["version"] = json_version
+
+    params["sample_interval"] = sample_interval
+
+    params["detect_faces"] = detect_faces
+
+    json_max_frames: int | None | Unset
+    if isinstance(max_frames, Unset):
+        json_max_frames = UNSET
+    else:
+        json_max_frames = max_frames
+    params["max_frames"] = json_max_frames
 
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
@@ -159,12 +159,12 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: BodySubmitV1JobsPost,
-    sample_interval: float | Unset = 0.5,
-    detect_faces: bool | Unset = True,
-    max_frames: int | None | Unset = UNSET,
     task: None | SubmitV1JobsPostTaskType0 | Unset = UNSET,
     model: None | str | Unset = UNSET,
     version: int | None | Unset = UNSET,
+    sample_interval: float | Unset = 0.5,
+    detect_faces: bool | Unset = True,
+    max_frames: int | None | Unset = UNSET,
     idempotency_key: None | str | Unset = UNSET,
 ) -> Response[Job | Problem]:
     """Submit an image or video for analysis as a durable job
@@ -172,14 +172,14 @@ def sync_detailed(
      202 + ``Location``: the job runs in the background; poll it, or follow its events.
 
     Args:
-        sample_interval (float | Unset): Seconds between sampled frames; 0 = every frame. Default:
-            0.5.
-        detect_faces (bool | Unset): false: the whole image is the face box. Default: True.
-        max_frames (int | None | Unset):
         task (None | SubmitV1JobsPostTaskType0 | Unset): micro (5 classes) or masked (2 classes);
             default: micro, or the task of `model` when given.
         model (None | str | Unset): A model name from /v1/models.
         version (int | None | Unset):
+        sample_interval (float | Unset): Seconds between sampled frames; 0 = every frame. Default:
+            0.5.
+        detect_faces (bool | Unset): false: the whole image is the face box. Default: True.
+        max_frames (int | None | Unset):
         idempotency_key (None | str | Unset): A retried submit with the same key returns the same
             job.
         body (BodySubmitV1JobsPost):
@@ -194,12 +194,12 @@ def sync_detailed(
 
     kwargs = _get_kwargs(
         body=body,
-        sample_interval=sample_interval,
-        detect_faces=detect_faces,
-        max_frames=max_frames,
         task=task,
         model=model,
         version=version,
+        sample_interval=sample_interval,
+        detect_faces=detect_faces,
+        max_frames=max_frames,
         idempotency_key=idempotency_key,
     )
 
@@ -214,12 +214,12 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: BodySubmitV1JobsPost,
-    sample_interval: float | Unset = 0.5,
-    detect_faces: bool | Unset = True,
-    max_frames: int | None | Unset = UNSET,
     task: None | SubmitV1JobsPostTaskType0 | Unset = UNSET,
     model: None | str | Unset = UNSET,
     version: int | None | Unset = UNSET,
+    sample_interval: float | Unset = 0.5,
+    detect_faces: bool | Unset = True,
+    max_frames: int | None | Unset = UNSET,
     idempotency_key: None | str | Unset = UNSET,
 ) -> Job | Problem | None:
     """Submit an image or video for analysis as a durable job
@@ -227,14 +227,14 @@ def sync(
      202 + ``Location``: the job runs in the background; poll it, or follow its events.
 
     Args:
-        sample_interval (float | Unset): Seconds between sampled frames; 0 = every frame. Default:
-            0.5.
-        detect_faces (bool | Unset): false: the whole image is the face box. Default: True.
-        max_frames (int | None | Unset):
         task (None | SubmitV1JobsPostTaskType0 | Unset): micro (5 classes) or masked (2 classes);
             default: micro, or the task of `model` when given.
         model (None | str | Unset): A model name from /v1/models.
         version (int | None | Unset):
+        sample_interval (float | Unset): Seconds between sampled frames; 0 = every frame. Default:
+            0.5.
+        detect_faces (bool | Unset): false: the whole image is the face box. Default: True.
+        max_frames (int | None | Unset):
         idempotency_key (None | str | Unset): A retried submit with the same key returns the same
             job.
         body (BodySubmitV1JobsPost):
@@ -250,12 +250,12 @@ def sync(
     return sync_detailed(
         client=client,
         body=body,
-        sample_interval=sample_interval,
-        detect_faces=detect_faces,
-        max_frames=max_frames,
         task=task,
         model=model,
         version=version,
+        sample_interval=sample_interval,
+        detect_faces=detect_faces,
+        max_frames=max_frames,
         idempotency_key=idempotency_key,
     ).parsed
 
@@ -264,12 +264,12 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: BodySubmitV1JobsPost,
-    sample_interval: float | Unset = 0.5,
-    detect_faces: bool | Unset = True,
-    max_frames: int | None | Unset = UNSET,
     task: None | SubmitV1JobsPostTaskType0 | Unset = UNSET,
     model: None | str | Unset = UNSET,
     version: int | None | Unset = UNSET,
+    sample_interval: float | Unset = 0.5,
+    detect_faces: bool | Unset = True,
+    max_frames: int | None | Unset = UNSET,
     idempotency_key: None | str | Unset = UNSET,
 ) -> Response[Job | Problem]:
     """Submit an image or video for analysis as a durable job
@@ -277,14 +277,14 @@ async def asyncio_detailed(
      202 + ``Location``: the job runs in the background; poll it, or follow its events.
 
     Args:
-        sample_interval (float | Unset): Seconds between sampled frames; 0 = every frame. Default:
-            0.5.
-        detect_faces (bool | Unset): false: the whole image is the face box. Default: True.
-        max_frames (int | None | Unset):
         task (None | SubmitV1JobsPostTaskType0 | Unset): micro (5 classes) or masked (2 classes);
             default: micro, or the task of `model` when given.
         model (None | str | Unset): A model name from /v1/models.
         version (int | None | Unset):
+        sample_interval (float | Unset): Seconds between sampled frames; 0 = every frame. Default:
+            0.5.
+        detect_faces (bool | Unset): false: the whole image is the face box. Default: True.
+        max_frames (int | None | Unset):
         idempotency_key (None | str | Unset): A retried submit with the same key returns the same
             job.
         body (BodySubmitV1JobsPost):
@@ -299,12 +299,12 @@ async def asyncio_detailed(
 
     kwargs = _get_kwargs(
         body=body,
-        sample_interval=sample_interval,
-        detect_faces=detect_faces,
-        max_frames=max_frames,
         task=task,
         model=model,
         version=version,
+        sample_interval=sample_interval,
+        detect_faces=detect_faces,
+        max_frames=max_frames,
         idempotency_key=idempotency_key,
     )
 
@@ -317,12 +317,12 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: BodySubmitV1JobsPost,
-    sample_interval: float | Unset = 0.5,
-    detect_faces: bool | Unset = True,
-    max_frames: int | None | Unset = UNSET,
     task: None | SubmitV1JobsPostTaskType0 | Unset = UNSET,
     model: None | str | Unset = UNSET,
     version: int | None | Unset = UNSET,
+    sample_interval: float | Unset = 0.5,
+    detect_faces: bool | Unset = True,
+    max_frames: int | None | Unset = UNSET,
     idempotency_key: None | str | Unset = UNSET,
 ) -> Job | Problem | None:
     """Submit an image or video for analysis as a durable job
@@ -330,14 +330,14 @@ async def asyncio(
      202 + ``Location``: the job runs in the background; poll it, or follow its events.
 
     Args:
-        sample_interval (float | Unset): Seconds between sampled frames; 0 = every frame. Default:
-            0.5.
-        detect_faces (bool | Unset): false: the whole image is the face box. Default: True.
-        max_frames (int | None | Unset):
         task (None | SubmitV1JobsPostTaskType0 | Unset): micro (5 classes) or masked (2 classes);
             default: micro, or the task of `model` when given.
         model (None | str | Unset): A model name from /v1/models.
         version (int | None | Unset):
+        sample_interval (float | Unset): Seconds between sampled frames; 0 = every frame. Default:
+            0.5.
+        detect_faces (bool | Unset): false: the whole image is the face box. Default: True.
+        max_frames (int | None | Unset):
         idempotency_key (None | str | Unset): A retried submit with the same key returns the same
             job.
         body (BodySubmitV1JobsPost):
@@ -354,12 +354,12 @@ async def asyncio(
         await asyncio_detailed(
             client=client,
             body=body,
-            sample_interval=sample_interval,
-            detect_faces=detect_faces,
-            max_frames=max_frames,
             task=task,
             model=model,
             version=version,
+            sample_interval=sample_interval,
+            detect_faces=detect_faces,
+            max_frames=max_frames,
             idempotency_key=idempotency_key,
         )
     ).parsed
