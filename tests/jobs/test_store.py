@@ -151,10 +151,14 @@ def test_concurrent_claimers_on_several_connections_take_each_job_once(
     claimed: list[tuple[str, str]] = []
     lock = threading.Lock()
 
+    start = threading.Barrier(8)
+
     def claim_all(store: SqlStore, name: str) -> None:
+        start.wait(30)  # all racing from the first claim (a loaded machine starts threads late)
         while (got := store.claim(name, 60)) is not None:
             with lock:
                 claimed.append((got.id, name))
+            time.sleep(0.002)  # a job takes time: the others get their turn
 
     threads = [
         threading.Thread(target=claim_all, args=(s, f"w{i}-{t}"))
