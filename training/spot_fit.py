@@ -1,10 +1,13 @@
 """Fit the spotter's thresholds on the development part of a spotting benchmark.
 
-``python -m training.spot_fit DEV_DIR [--cache DIR]`` runs every clip through the service
-pipeline once (every frame, the spotter's features), keeps the per-frame records (cached as
-``.npz``), then searches a grid of ``SpotParams`` for the best pooled F1 (MEGC rule), ties
-going to label accuracy. The records are the pipeline's own, so the fitted spotter is the one
-``/v1/predict`` runs; only ``finish`` is repeated per grid point.
+``python -m training.spot_fit DEV_DIR [--model M] [--write service/spotting/params.json]``
+runs every clip through the service pipeline once with the model's default version (every
+frame, the spotter's features), keeps the per-frame records (cached as ``.npz`` per model
+version), then searches a grid of ``SpotParams`` for the best pooled F1 (MEGC rule), ties
+going to label accuracy, then to the stricter ``min_prob_change``. The records are the
+pipeline's own, so the fitted spotter is the one ``/v1/predict`` runs; only ``finish`` is
+repeated per grid point. ``--write`` stores the best setting, with what it was fitted on, in
+the thresholds file the service reads (``service.spotting.params``).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import argparse
 import asyncio
 import itertools
 import json
+import sys
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
@@ -48,14 +52,16 @@ def _uncached(folder: Path, cache: Path) -> list[Path]:
     return [v for v in clips(folder) if not (cache / f"{v.stem}.npz").exists()]
 
 
-async def cache_records(folder: Path, cache: Path, repository: Path, model: str) -> None:
+async def cache_records(
+    folder: Path, cache: Path, repository: Path, model: str, version: int | None = None
+) -> None:
     """``cache/<clip>.npz`` with every frame's index, time, face flag, probs and features."""
     from service.spotting import Spotter
 
     todo = _uncached(folder, cache)
     if not todo:
         return
-    async with Runner(repository, model) as runner:
+    async with Runner(repository, model, version) as runner:
         for video in todo:
             records, _ = await runner.records(video, Spotter())
             has = np.array([r.probs is not None and r.features is not None for r in records])
@@ -124,6 +130,7 @@ PEAK_GRID: Grid = {
     "p_scale": [0.6, 0.8, 1.0, 1.2],
     "m_scale": [2.0, 3.0, 4.0, 5.0, 1e9],
     "rel_height": [0.15, 0.2, 0.3, 0.4],
+    "min_prob_change": [0.0, 0.05, 0.1, 0.15],
 }
 
 
@@ -148,25 +155,52 @@ def fit(
             params = replace(base, **dict(zip(peak_grid, pv, strict=True)))
             rep = _score(prepared, classes, rest, params)
             table.append((rep["f1"] or 0.0, rep["label_accuracy"] or 0.0, params, rep))
-    table.sort(key=lambda r: (r[0], r[1]), reverse=True)
+    table.sort(key=lambda r: (r[0], r[1], r[2].min_prob_change), reverse=True)
     best = table[0]
     return best[2], best[3], table
+
+
+def params_doc(
+    params: SpotParams, report: dict[str, Any], table: list, fitted_on: dict[str, Any]
+) -> dict[str, Any]:
+    """The thresholds file's content: the params, what they were fitted on, the top rows."""
+    keys = list({**SIGNAL_GRID, **PEAK_GRID})
+    return {
+        "about": "Spotting thresholds fitted by training.spot_fit on a PROXY benchmark's dev "
+        "part (docs/spotting.md); read by service.spotting.params.",
+        "params": asdict(params),
+        "fitted": {
+            **fitted_on,
+            "grid": {**SIGNAL_GRID, **PEAK_GRID},
+            "dev_report": report,
+            "top": [
+                {
+                    "f1": round(f1, 4),
+                    "label_accuracy": round(a, 4),
+                    **{k: getattr(q, k) for k in keys},
+                }
+                for f1, a, q, _ in table[:10]
+            ],
+        },
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m training.spot_fit", description=__doc__)
     p.add_argument("dev", type=Path)
-    p.add_argument("--cache", type=Path, help="record cache (default DEV/.records-<model>)")
+    p.add_argument("--cache", type=Path, help="record cache (default DEV/.records-<model>-v<N>)")
     p.add_argument("--repository", type=Path, default=Path("model_repository"))
     p.add_argument("--model", default="micro-cnn")
-    p.add_argument("--out", type=Path, help="write the fitted params and the top rows here")
+    p.add_argument("--write", type=Path, help="write the thresholds file here (the service's: "
+                   "service/spotting/params.json)")  # fmt: skip
     args = p.parse_args(argv)
     from model_artifact import ModelRepository
     from service.spotting.regions import REGIONS, UPPER_REGIONS
 
-    cache = args.cache or args.dev / f".records-{args.model}"
-    asyncio.run(cache_records(args.dev, cache, args.repository, args.model))
-    card = ModelRepository(args.repository).load(args.model).card
+    mv = ModelRepository(args.repository).load(args.model)
+    card = mv.card
+    cache = args.cache or args.dev / f".records-{args.model}-v{mv.version}"
+    asyncio.run(cache_records(args.dev, cache, args.repository, args.model, mv.version))
     regions = list(UPPER_REGIONS) if card.face_region == "upper" else list(REGIONS)
     data: list[Clip] = [
         (load_records(cache / f"{v.stem}.npz"), truth)
@@ -182,10 +216,18 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"F1 {f1:.3f} acc {acc:.3f}", {k: getattr(prm, k) for k in {**SIGNAL_GRID, **PEAK_GRID}}
         )
-    if args.out:
-        top = [{"f1": f1, "label_accuracy": a, "params": asdict(q)} for f1, a, q, _ in table[:20]]
-        args.out.write_text(json.dumps({"best": asdict(params), "report": report, "top": top},
-                                       indent=1) + "\n")  # fmt: skip
+    if args.write:
+        bench = args.dev.parent / "benchmark.json"
+        fitted_on = {
+            "model": {"name": mv.name, "version": mv.version},
+            "dev": str(args.dev),
+            "dev_clips": len(data),
+            "benchmark": json.loads(bench.read_text()) if bench.exists() else None,
+            "command": "python -m training.spot_fit " + " ".join(argv or sys.argv[1:]),
+        }
+        doc = params_doc(params, report, table, fitted_on)
+        args.write.write_text(json.dumps(doc, indent=1) + "\n")
+        print(f"wrote {args.write}")
     return 0
 
 

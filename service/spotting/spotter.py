@@ -73,6 +73,9 @@ class SpotParams:
     max_gap_s: float = 0.25  # a face missing longer than this splits the run
     min_run_s: float = 1.0  # shorter runs have no baseline to compare with
     smooth_s: float = 0.14  # running mean of probabilities and descriptors before comparing
+    # The classifier must agree: an event whose probabilities move less than this from the
+    # baseline anywhere in it (texture alone: a head turn, a wink, speech) is dropped.
+    min_prob_change: float = 0.0
 
 
 @dataclass
@@ -197,7 +200,12 @@ class Spotter:
     without a rest class (v1 models) the baseline's own dominant class plays its part."""
 
     def __init__(self, params: SpotParams | None = None) -> None:
-        self.params = params or SpotParams()
+        """``params`` default: the committed fitted thresholds (``spotting/params.json``)."""
+        if params is None:
+            from service.spotting.params import fitted_params
+
+            params = fitted_params()
+        self.params = params
 
     def features(self, grey: np.ndarray, box: FaceBox | None) -> np.ndarray | None:
         return region_features(grey, box)
@@ -264,8 +272,11 @@ def events_of(
         for span in peaks(score, params):
             # An event must begin and end while the face is seen: a change still going on
             # at the end of the run (or already at its start) has no offset (onset) to report.
-            if span[0] > 0 and span[2] < last:
-                events.append(_event(records, run, score, span, classes, rest, params))
+            if span[0] == 0 or span[2] == last:
+                continue
+            if run.signals.prob_change[span[0] : span[2] + 1].max() < params.min_prob_change:
+                continue  # texture changed, no class moved: nothing the model can name
+            events.append(_event(records, run, score, span, classes, rest, params))
     return events
 
 
