@@ -17,9 +17,9 @@ Ground truth: onset = first frame that differs from rest, offset = last one, ape
 the hold. ``python -m tools.spot_bench OUT`` writes ``OUT/dev`` and ``OUT/test`` (subjects
 split in half, seeded), ``<name>.mp4`` + ``<name>.json`` each, in the spot-eval format.
 
-``--masked`` builds the MASKED PROXY instead (``OUT/test`` only: nothing is fitted on it):
-the resting face is the subject's own smile, and an event briefly puts the upper face of that
-subject's anger (sadness) image, aligned, over the smile's lower face (the composite of
+``--masked`` builds the MASKED PROXY instead (its own dev/test subject split): the resting
+face is the subject's own smile, and an event briefly puts the upper face of that subject's
+anger (sadness) image, aligned, over the smile's lower face (the composite of
 ``training.masked_proxy``): a smile hiding anger (sadness), labelled ``happy_but_angry``
 (``happy_but_sad``), for a masked model's spotting.
 """
@@ -284,8 +284,8 @@ def build(
     masked: bool = False,
 ) -> dict:
     """Write ``out/dev`` and ``out/test`` (those of ``parts``; subjects split by ``split_seed``,
-    default ``seed``; clips drawn with ``seed``); ``masked``: the masked proxy, every eligible
-    subject in ``out/test``. Returns a summary (subjects, clips, events)."""
+    default ``seed``; clips drawn with ``seed``); ``masked``: the masked proxy, of the subjects
+    with a smile and an anger or sadness image. Returns a summary (subjects, clips, events)."""
     exclude = held_out_subjects(repository)
     subjects = load_subjects(data, exclude)
     if masked:
@@ -295,7 +295,7 @@ def build(
     if not subjects:
         raise FileNotFoundError(f"no eligible CK+ subject under {data}")
     split_seed = seed if split_seed is None else split_seed
-    dev, test = ([], sorted(subjects)) if masked else split_subjects(list(subjects), split_seed)
+    dev, test = split_subjects(list(subjects), split_seed)
     summary: dict = {"excluded_held_out": sorted(exclude), "seed": seed, "split_seed": split_seed,
                      "masked": masked}  # fmt: skip
     for part, members in (("dev", dev), ("test", test)):
@@ -333,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--clips-per-subject", type=int, default=1)
     p.add_argument("--split-seed", type=int, help="seed of the dev/test subject split (--seed)")
     p.add_argument("--parts", default="dev,test", help="which parts to write (dev,test)")
-    p.add_argument("--masked", action="store_true", help="the masked proxy (test part only)")
+    p.add_argument("--masked", action="store_true", help="the masked proxy (smile at rest)")
     args = p.parse_args(argv)
     s = build(
         args.out, args.data.resolve(), args.repository, args.seed, args.clips_per_subject,

@@ -177,7 +177,7 @@ async def evaluate_folder(
         if row["clip"] in listed:
             row["events"] = listed[row["clip"]]
     report["model"] = {"name": runner.model.name, "version": runner.model.version}
-    report["params"] = asdict(spotter.params)
+    report["params"] = asdict(spotter.params_for(runner.model.name))
     return report
 
 

@@ -75,6 +75,13 @@ async def cache_records(
                 has=has,
                 probs=_rows([r.probs for r in records], has, k),
                 feats=_rows([r.features for r in records], has, d),
+                boxes=np.array(
+                    [
+                        (b.x, b.y, b.w, b.h, b.score) if (b := r.box) else (0, 0, 0, 0, 0.0)
+                        for r in records
+                    ],
+                    np.float64,
+                ),
             )
             print(f"cached {video.name}: {len(records)} frames, {int(has.sum())} with a face")
 
@@ -92,10 +99,21 @@ def _probe() -> tuple[np.ndarray, FaceBox]:
 
 
 def load_records(path: Path) -> list[Record]:
+    from service.faces import FaceBox
+
     z = np.load(path)
+    boxes = z["boxes"] if "boxes" in z else np.zeros((len(z["index"]), 5))
     return [
-        Record(int(i), float(t), True if h else None, p if h else None, f if h else None)
-        for i, t, h, p, f in zip(z["index"], z["ts"], z["has"], z["probs"], z["feats"], strict=True)
+        Record(
+            int(i),
+            float(t),
+            FaceBox(*(int(v) for v in b[:4]), float(b[4])) if h else None,
+            p if h else None,
+            f if h else None,
+        )
+        for i, t, h, p, f, b in zip(
+            z["index"], z["ts"], z["has"], z["probs"], z["feats"], boxes, strict=True
+        )
     ]
 
 
@@ -160,29 +178,46 @@ def fit(
     return best[2], best[3], table
 
 
-def params_doc(
+def _benchmark_summary(path: Path) -> dict[str, Any] | None:
+    """The seeds and dev subjects of the benchmark the dev folder belongs to."""
+    if not path.exists():
+        return None
+    doc = json.loads(path.read_text())
+    keep = ("seed", "split_seed", "masked")
+    return {**{k: doc.get(k) for k in keep}, "dev_subjects": (doc.get("dev") or {}).get("subjects")}
+
+
+def params_entry(
     params: SpotParams, report: dict[str, Any], table: list, fitted_on: dict[str, Any]
 ) -> dict[str, Any]:
-    """The thresholds file's content: the params, what they were fitted on, the top rows."""
+    """One model's entry of the thresholds file: the params, what they were fitted on, the
+    dev figures and the top grid rows."""
     keys = list({**SIGNAL_GRID, **PEAK_GRID})
+    top = [
+        {"f1": round(f1, 4), "label_accuracy": round(a, 4), **{k: getattr(q, k) for k in keys}}
+        for f1, a, q, _ in table[:10]
+    ]
+    grid = {**SIGNAL_GRID, **PEAK_GRID}
     return {
-        "about": "Spotting thresholds fitted by training.spot_fit on a PROXY benchmark's dev "
-        "part (docs/spotting.md); read by service.spotting.params.",
         "params": asdict(params),
-        "fitted": {
-            **fitted_on,
-            "grid": {**SIGNAL_GRID, **PEAK_GRID},
-            "dev_report": report,
-            "top": [
-                {
-                    "f1": round(f1, 4),
-                    "label_accuracy": round(a, 4),
-                    **{k: getattr(q, k) for k in keys},
-                }
-                for f1, a, q, _ in table[:10]
-            ],
-        },
+        "fitted": {**fitted_on, "grid": grid, "dev_report": report, "top": top},
     }
+
+
+def write_entry(path: Path, model: str, entry: dict[str, Any]) -> dict[str, Any]:
+    """Put ``model``'s entry into the thresholds file at ``path`` (other models' kept; the
+    first model written becomes the default)."""
+    doc = json.loads(path.read_text()) if path.exists() else {}
+    doc.setdefault(
+        "about",
+        "Spotting thresholds per model, fitted by training.spot_fit on PROXY benchmarks' dev "
+        "parts (docs/spotting.md); read by service.spotting.params.",
+    )
+    doc.setdefault("models", {})[model] = entry
+    if doc.get("default") not in doc["models"]:
+        doc["default"] = model
+    path.write_text(json.dumps(doc, indent=1) + "\n")
+    return doc
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -222,11 +257,10 @@ def main(argv: list[str] | None = None) -> int:
             "model": {"name": mv.name, "version": mv.version},
             "dev": str(args.dev),
             "dev_clips": len(data),
-            "benchmark": json.loads(bench.read_text()) if bench.exists() else None,
+            "benchmark": _benchmark_summary(bench),
             "command": "python -m training.spot_fit " + " ".join(argv or sys.argv[1:]),
         }
-        doc = params_doc(params, report, table, fitted_on)
-        args.write.write_text(json.dumps(doc, indent=1) + "\n")
+        write_entry(args.write, mv.name, params_entry(params, report, table, fitted_on))
         print(f"wrote {args.write}")
     return 0
 

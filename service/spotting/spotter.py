@@ -76,6 +76,10 @@ class SpotParams:
     # The classifier must agree: an event whose probabilities move less than this from the
     # baseline anywhere in it (texture alone: a head turn, a wink, speech) is dropped.
     min_prob_change: float = 0.0
+    # A change that begins and ends exactly when the face box re-snaps (its centre and size
+    # moving by at least this share of the face width from one frame to the next, at the
+    # onset and just after the offset) is the crop moving, not the face: dropped.
+    max_box_step: float = 0.05  # dev: 95 % of frame-to-frame steps are below it
 
 
 @dataclass
@@ -86,6 +90,7 @@ class Signals:
     motion: np.ndarray  # [T, R] ratio to the run's median
     baseline: np.ndarray  # [T, K] baseline probabilities
     regions: list[str]
+    box_step: np.ndarray | None = None  # [T] the box's move from the previous frame, / width
 
     def score(self, params: SpotParams) -> np.ndarray:
         p = self.prob_change / params.p_scale
@@ -200,12 +205,16 @@ class Spotter:
     without a rest class (v1 models) the baseline's own dominant class plays its part."""
 
     def __init__(self, params: SpotParams | None = None) -> None:
-        """``params`` default: the committed fitted thresholds (``spotting/params.json``)."""
-        if params is None:
-            from service.spotting.params import fitted_params
-
-            params = fitted_params()
+        """``params`` None: the thresholds committed for the model (``spotting/params.json``)."""
         self.params = params
+
+    def params_for(self, model: str) -> SpotParams:
+        """The settings used for ``model``: the given ones, else those fitted for it."""
+        if self.params is not None:
+            return self.params
+        from service.spotting.params import fitted_params
+
+        return fitted_params(model)
 
     def features(self, grey: np.ndarray, box: FaceBox | None) -> np.ndarray | None:
         return region_features(grey, box)
@@ -224,7 +233,7 @@ class Spotter:
         classes = list(card.classes)
         rest = getattr(card, "rest_class", None)
         regions = list(UPPER_REGIONS) if card.face_region == "upper" else list(REGIONS)
-        return spot(records, classes, rest, regions, self.params)
+        return spot(records, classes, rest, regions, self.params_for(getattr(card, "name", "")))
 
 
 @dataclass
@@ -253,8 +262,22 @@ def prepare(records: Sequence[SpotRecord], regions: list[str], params: SpotParam
         fps = (len(run) - 1) / max(t[-1] - t[0], 1e-6)
         probs = np.stack([records[i].probs for i in run]).astype(np.float32)
         feats = np.stack([records[i].features for i in run]).astype(np.float32)
-        runs.append(Run(run, t, probs, signals(probs, feats, fps, regions, params)))
+        sig = signals(probs, feats, fps, regions, params)
+        sig.box_step = box_steps([records[i].box for i in run])
+        runs.append(Run(run, t, probs, sig))
     return runs
+
+
+def box_steps(boxes: Sequence[object | None]) -> np.ndarray:
+    """Per frame: how far the face box moved from the previous frame (centre displacement
+    plus width change, in face widths); 0 for the first frame or a box without coordinates."""
+    xywh = np.array([[getattr(b, k, np.nan) for k in ("x", "y", "w", "h")] for b in boxes], float)
+    centre = xywh[:, :2] + xywh[:, 2:] / 2
+    step = np.zeros(len(xywh))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        moved = np.abs(np.diff(centre, axis=0)).sum(axis=1) + np.abs(np.diff(xywh[:, 2]))
+        step[1:] = moved / xywh[1:, 2]
+    return np.nan_to_num(step, nan=0.0, posinf=0.0)
 
 
 def events_of(
@@ -276,6 +299,9 @@ def events_of(
                 continue
             if run.signals.prob_change[span[0] : span[2] + 1].max() < params.min_prob_change:
                 continue  # texture changed, no class moved: nothing the model can name
+            step = run.signals.box_step
+            if step is not None and min(step[span[0]], step[span[2] + 1]) >= params.max_box_step:
+                continue  # began and ended with a re-snap of the face box: the crop moved
             events.append(_event(records, run, score, span, classes, rest, params))
     return events
 
