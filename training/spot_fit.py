@@ -145,9 +145,9 @@ def _score(
 # Evidence settings (each needs the signals recomputed) and score/peak settings (cheap).
 SIGNAL_GRID: Grid = {"smooth_s": [0.07, 0.1, 0.14]}
 PEAK_GRID: Grid = {
-    "p_scale": [0.6, 0.8, 1.0, 1.2],
-    "m_scale": [2.0, 3.0, 4.0, 5.0, 1e9],
-    "rel_height": [0.15, 0.2, 0.3, 0.4],
+    "p_scale": [0.4, 0.6, 0.8, 1.0, 1.2],
+    "m_scale": [1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 1e9],
+    "rel_height": [0.1, 0.15, 0.2, 0.3, 0.4],
     "min_prob_change": [0.0, 0.05, 0.1, 0.15],
 }
 

@@ -1,9 +1,9 @@
 """The spotting report: every figure docs/spotting.md quotes, regenerated in one command.
 
-``python -m training.spot_report --bench seed0=DIR --bench seed1=DIR [--masked DIR]
+``python -m training.spot_report --bench seed0=DIR --bench seed1=DIR [--masked NAME=DIR]
 [--real DIR] --out build/spot/report`` runs ``spot-eval`` (the service pipeline in-process on
 every frame, the committed thresholds ``service/spotting/params.json``) on each labelled
-PROXY test folder with the micro model, on the masked PROXY folder with the masked model, and
+PROXY test folder with the micro model, on each masked PROXY folder with the masked model, and
 on the real clips without ground truth; writes ``report.json`` (everything, with every real
 clip's events in full) and ``report.md`` (the tables). Intervals: a bootstrap over clips
 (``BOOTSTRAP`` resamples, seeded); spread: the benchmark seeds' figures side by side.
@@ -75,13 +75,16 @@ def markdown(report: dict[str, Any]) -> str:
         "| PROXY set | clips | TP / FP / FN | precision | recall | F1 (IoU >= 0.5) | "
         "label acc. | micro recall |\n|---|---|---|---|---|---|---|---|"
     )
-    lines = [f"Thresholds: `{json.dumps(report['params'])}`", "", head]
+    lines = [f"Thresholds ({m}): `{json.dumps(p)}`" for m, p in report["params"].items()]
+    lines += ["", head]
     for name, part in report["benchmarks"].items():
         lines.append(_row(f"{name} ({part['model']})", part["figures"]))
-    f1s = [p["figures"]["f1"]["value"] for n, p in report["benchmarks"].items() if n != "masked"]
-    if len(f1s) > 1:
-        lines += ["", f"F1 over the {len(f1s)} benchmark seeds: mean {np.mean(f1s):.3f}, "
-                  f"range {min(f1s):.3f}-{max(f1s):.3f}"]  # fmt: skip
+    for kind in ("micro", "masked"):
+        f1s = [p["figures"]["f1"]["value"] for p in report["benchmarks"].values()
+               if p["kind"] == kind]  # fmt: skip
+        if len(f1s) > 1:
+            lines += ["", f"{kind} F1 over the {len(f1s)} benchmark seeds: mean "
+                      f"{np.mean(f1s):.3f}, range {min(f1s):.3f}-{max(f1s):.3f}"]  # fmt: skip
     real = report.get("real")
     if real:
         un = real["unlabelled"] or {}
@@ -104,13 +107,13 @@ def markdown(report: dict[str, Any]) -> str:
 async def build_report(args: argparse.Namespace) -> dict[str, Any]:
     repo = Path(args.repository)
     report: dict[str, Any] = {"benchmarks": {}}
-    sets = [(*b.split("=", 1), args.model) for b in args.bench]
-    if args.masked:
-        sets.append(("masked", args.masked, args.masked_model))
-    for name, folder, model in sets:
+    sets = [(*b.split("=", 1), args.model, "micro") for b in args.bench]
+    sets += [(*b.split("=", 1), args.masked_model, "masked") for b in args.masked]
+    for name, folder, model, kind in sets:
         part = await evaluate_folder(Path(folder), repo, model)
-        report["params"] = part["params"]
+        report.setdefault("params", {})[model] = part["params"]
         report["benchmarks"][name] = {
+            "kind": kind,
             "folder": folder,
             "model": f"{part['model']['name']} v{part['model']['version']}",
             "figures": figures(part["clips"]),
@@ -128,7 +131,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m training.spot_report", description=__doc__)
     p.add_argument("--bench", action="append", default=[], metavar="NAME=DIR",
                    help="a labelled PROXY test folder (repeat per benchmark seed)")  # fmt: skip
-    p.add_argument("--masked", help="the masked PROXY test folder (tools.spot_bench --masked)")
+    p.add_argument("--masked", action="append", default=[], metavar="NAME=DIR",
+                   help="a masked PROXY test folder (one per seed)")  # fmt: skip
     p.add_argument("--real", help="real clips without ground truth (events per minute)")
     p.add_argument("--repository", default="model_repository")
     p.add_argument("--model", default="micro-cnn")
