@@ -107,7 +107,7 @@ def load_records(path: Path) -> list[Record]:
         Record(
             int(i),
             float(t),
-            FaceBox(*(int(v) for v in b[:4]), float(b[4])) if h else None,
+            FaceBox(int(b[0]), int(b[1]), int(b[2]), int(b[3]), float(b[4])) if h else None,
             p if h else None,
             f if h else None,
         )

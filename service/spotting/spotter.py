@@ -11,12 +11,15 @@ Per run of consecutive frames with a face:
 3. One score: ``s = p / p_scale + max(0, max_r m[r] - 1) / m_scale``; events are the peaks of
    ``s`` at or above 1 (``threshold``), each extending either side while ``s`` stays at or
    above ``rel_height`` of its peak (onset/offset), at least ``min_frames`` long, and both
-   ends inside the run (a change that has not ended when the face is lost has no offset).
+   ends inside the run (a change that has not ended when the face is lost has no offset),
+   the probabilities moved (``min_prob_change``: texture alone is no event) and not begun
+   and ended by a re-snap of the face box (``max_box_step``: the crop moved, not the face).
 4. Label: the non-rest class whose mean probability over the event rose most above the
    baseline; kind: micro when onset to offset lasts at most 0.5 s.
 
-The parameters were fitted on the development part of the PROXY benchmark
-(``tools.spot_bench``; docs/spotting.md) and are stated in ``SpotParams``.
+The thresholds are fitted per model on the development part of the PROXY benchmark
+(``tools.spot_bench``, ``training.spot_fit``; docs/spotting.md) and committed in
+``service/spotting/params.json`` (``service.spotting.params``).
 """
 
 from __future__ import annotations
@@ -58,11 +61,11 @@ class SpotRecord(Protocol):
 
 @dataclass(frozen=True)
 class SpotParams:
-    """The spotter's settings. The defaults of ``smooth_s``, ``p_scale``,
-    ``m_scale`` and ``rel_height`` were fitted (grid search, best pooled F1) on the development
-    part of the PROXY benchmark with micro-cnn v1: ``python -m training.spot_fit`` (dev F1
-    0.884; with the run-end rule and the strided median added after, 0.911; docs/spotting.md).
-    The others are fixed by design."""
+    """The spotter's settings. ``smooth_s``, ``p_scale``, ``m_scale``, ``rel_height`` and
+    ``min_prob_change`` are fitted per model (grid search, best pooled F1, on a PROXY
+    benchmark's dev part: ``python -m training.spot_fit``) and committed in
+    ``service/spotting/params.json``, which ``Spotter`` reads; the defaults here are the
+    design values the grid starts from. The others are fixed by design (docs/spotting.md)."""
 
     baseline_s: float = 3.0  # half-window of the running median
     p_scale: float = 0.8  # probability change worth a score of 1
