@@ -16,6 +16,12 @@ to offset inclusive (1-3-frame cross-fades in and out), macro = 20-60 frames (3-
 Ground truth: onset = first frame that differs from rest, offset = last one, apex = middle of
 the hold. ``python -m tools.spot_bench OUT`` writes ``OUT/dev`` and ``OUT/test`` (subjects
 split in half, seeded), ``<name>.mp4`` + ``<name>.json`` each, in the spot-eval format.
+
+``--masked`` builds the MASKED PROXY instead (its own dev/test subject split): the resting
+face is the subject's own smile, and an event briefly puts the upper face of that subject's
+anger (sadness) image, aligned, over the smile's lower face (the composite of
+``training.masked_proxy``): a smile hiding anger (sadness), labelled ``happy_but_angry``
+(``happy_but_sad``), for a masked model's spotting.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from model_artifact.regions import region_rows
 from tools.facevideo import encode_video
 
 FPS = 30
@@ -39,6 +46,8 @@ SUBJECT_RE = re.compile(r"^(S\d+)_")
 DEFAULT_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "ckplus5"
 DEFAULT_REPOSITORY = Path(__file__).resolve().parents[1] / "model_repository"
 X264 = {"preset": "veryfast", "crf": "23", "x264-params": "no-mbtree=1"}
+SMILE = "happiness"
+MASKED = {"happy_but_angry": "anger", "happy_but_sad": "sadness"}  # label -> upper face class
 
 
 @dataclass(frozen=True)
@@ -204,16 +213,39 @@ def render_clip(
     return out
 
 
+def masked_faces(classes: dict[str, list[Path]]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The subject's smile and, per masked label, the smile under that class's upper face
+    (aligned onto the smile; the seam at the masked models' ``upper`` region boundary)."""
+    rest = read_grey(classes[SMILE][-1])
+    _, cut = region_rows(rest.shape[0], "upper")
+    faces = {}
+    for label, source in MASKED.items():
+        if source in classes:
+            upper = align(read_grey(classes[source][-1]), rest)
+            faces[label] = np.concatenate([upper[:cut], rest[cut:]], axis=0)
+    return rest, faces
+
+
 def make_clip(
-    subject: str, classes: dict[str, list[Path]], seed: int, seconds: float = 10.0
+    subject: str,
+    classes: dict[str, list[Path]],
+    seed: int,
+    seconds: float = 10.0,
+    masked: bool = False,
 ) -> tuple[list[np.ndarray], dict]:
-    """One clip of ``subject``: frames and its ground-truth JSON."""
+    """One clip of ``subject``: frames and its ground-truth JSON (``masked``: smile at rest,
+    masked events; else a posed expression at rest, another one flashed)."""
     rng = np.random.default_rng(seed)
-    names = sorted(classes)
-    rest_class = names[int(rng.integers(len(names)))]
-    rest = read_grey(classes[rest_class][-1])
-    others = [c for c in names if c != rest_class]
-    faces = {c: align(read_grey(classes[c][-1]), rest) for c in others}
+    if masked:
+        rest_class = SMILE
+        rest, faces = masked_faces(classes)
+        others = sorted(faces)
+    else:
+        names = sorted(classes)
+        rest_class = names[int(rng.integers(len(names)))]
+        rest = read_grey(classes[rest_class][-1])
+        others = [c for c in names if c != rest_class]
+        faces = {c: align(read_grey(classes[c][-1]), rest) for c in others}
     frames = round(seconds * FPS)
     specs = plan_events(rng, frames, others, n_micro=3, n_macro=1)
     truth = {
@@ -221,7 +253,12 @@ def make_clip(
         "frames": frames,
         "subject": subject,
         "rest_label": rest_class,
-        "proxy": "CK+ development subject; resting face = a posed expression (no neutral frames)",
+        "proxy": (
+            "CK+ development subject; resting face = the smile, events = the upper face of "
+            "the subject's anger/sadness over the smile (composited)"
+            if masked
+            else "CK+ development subject; resting face = a posed expression (no neutral frames)"
+        ),
         "events": [
             {
                 "onset_frame": s.onset,
@@ -237,23 +274,40 @@ def make_clip(
 
 
 def build(
-    out: Path, data: Path, repository: Path, seed: int = 0, clips_per_subject: int = 1
+    out: Path,
+    data: Path,
+    repository: Path,
+    seed: int = 0,
+    clips_per_subject: int = 1,
+    split_seed: int | None = None,
+    parts: tuple[str, ...] = ("dev", "test"),
+    masked: bool = False,
 ) -> dict:
-    """Write ``out/dev`` and ``out/test``; returns a summary (subjects, clips, events)."""
+    """Write ``out/dev`` and ``out/test`` (those of ``parts``; subjects split by ``split_seed``,
+    default ``seed``; clips drawn with ``seed``); ``masked``: the masked proxy, of the subjects
+    with a smile and an anger or sadness image. Returns a summary (subjects, clips, events)."""
     exclude = held_out_subjects(repository)
     subjects = load_subjects(data, exclude)
+    if masked:
+        subjects = {
+            s: c for s, c in subjects.items() if SMILE in c and any(m in c for m in MASKED.values())
+        }
     if not subjects:
-        raise FileNotFoundError(f"no CK+ subject with two classes under {data}")
-    dev, test = split_subjects(list(subjects), seed)
-    summary: dict = {"excluded_held_out": sorted(exclude), "seed": seed}
+        raise FileNotFoundError(f"no eligible CK+ subject under {data}")
+    split_seed = seed if split_seed is None else split_seed
+    dev, test = split_subjects(list(subjects), split_seed)
+    summary: dict = {"excluded_held_out": sorted(exclude), "seed": seed, "split_seed": split_seed,
+                     "masked": masked}  # fmt: skip
     for part, members in (("dev", dev), ("test", test)):
+        if part not in parts or not members:
+            continue
         folder = out / part
         folder.mkdir(parents=True, exist_ok=True)
         events = 0
         for k, subject in enumerate(members):
             for j in range(clips_per_subject):
                 clip_seed = seed * 100_003 + int(subject[1:]) * 101 + j
-                frames, truth = make_clip(subject, subjects[subject], clip_seed)
+                frames, truth = make_clip(subject, subjects[subject], clip_seed, masked=masked)
                 name = f"{subject}_{j}"
                 (folder / f"{name}.mp4").write_bytes(encode_video(frames, FPS, options=X264))
                 (folder / f"{name}.json").write_text(json.dumps(truth, indent=1) + "\n")
@@ -277,8 +331,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repository", type=Path, default=DEFAULT_REPOSITORY)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--clips-per-subject", type=int, default=1)
+    p.add_argument("--split-seed", type=int, help="seed of the dev/test subject split (--seed)")
+    p.add_argument("--parts", default="dev,test", help="which parts to write (dev,test)")
+    p.add_argument("--masked", action="store_true", help="the masked proxy (smile at rest)")
     args = p.parse_args(argv)
-    s = build(args.out, args.data.resolve(), args.repository, args.seed, args.clips_per_subject)
+    s = build(
+        args.out, args.data.resolve(), args.repository, args.seed, args.clips_per_subject,
+        args.split_seed, tuple(args.parts.split(",")), args.masked,
+    )  # fmt: skip
     print(json.dumps({k: v for k, v in s.items() if k in ("dev", "test")}))
     return 0
 

@@ -1,5 +1,5 @@
 """A contact sheet of spotted events, to check them by eye: ``python -m tools.spot_sheet VIDEO
-OUT.png [--model micro-cnn]``.
+OUT.png [--model micro-cnn] [--params FILE]``.
 
 The video runs through the service pipeline on every frame with the spotter (as
 ``/v1/predict?sample_interval=0`` does); for each event a row shows the face 0.5 s before the
@@ -84,12 +84,16 @@ def sheet(video: Path, response: PredictResponse, out: Path) -> Path:
     return out
 
 
-async def run(video: Path, out: Path, repository: Path, model: str) -> None:
+async def run(
+    video: Path, out: Path, repository: Path, model: str, params: Path | None = None
+) -> None:
     from service.spotting import Spotter
+    from service.spotting.params import fitted_params
     from training.spot_eval import Runner
 
     async with Runner(repository, model) as runner:
-        response = await runner.predict(video, Spotter())
+        spotter = Spotter(fitted_params(model, params) if params else None)
+        response = await runner.predict(video, spotter)
     for e in response.events or []:
         print(
             f"{e.kind:5s} {e.label:10s} frames {e.onset_index}-{e.apex_index}-{e.offset_index} "
@@ -105,8 +109,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("out", type=Path)
     p.add_argument("--repository", type=Path, default=Path("model_repository"))
     p.add_argument("--model", default="micro-cnn")
+    p.add_argument("--params", type=Path, help="a thresholds file (default: the service's)")
     args = p.parse_args(argv)
-    asyncio.run(run(args.video, args.out, args.repository, args.model))
+    asyncio.run(run(args.video, args.out, args.repository, args.model, args.params))
     return 0
 
 

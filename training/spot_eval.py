@@ -116,7 +116,12 @@ def score(
             row["events_per_min"] = round(60 * len(spotted) / duration, 2) if duration else None
         else:
             pairs = tally.add(truth, spotted)
-            row.update(true=len(truth), tp=len(pairs))
+            agree = sum(truth[i].label == spotted[j].label for i, j in pairs)
+            row.update(true=len(truth), tp=len(pairs), label_ok=agree)
+            row.update(
+                micro_true=sum(t.kind == "micro" for t in truth),
+                micro_tp=sum(truth[i].kind == "micro" for i, _ in pairs),
+            )
         clips_out.append(row)
     out: dict[str, Any] = {
         "rule": "MEGC: TP when IoU >= 0.5, one match per true event, counts pooled"
@@ -158,16 +163,21 @@ async def evaluate_folder(
 
     spotter = Spotter(params)
     results = []
+    listed: dict[str, list[dict]] = {}  # the events of clips without ground truth, in full
     async with Runner(repository, model, version) as runner:
         for video in clips(folder):
             response = await runner.predict(video, spotter)
             duration = response.media.duration_s or 0.0
-            results.append(
-                (video.name, truth_of(video), as_intervals(response.events or []), duration)
-            )
+            truth = truth_of(video)
+            results.append((video.name, truth, as_intervals(response.events or []), duration))
+            if truth is None:
+                listed[video.name] = [e.model_dump() for e in response.events or []]
     report = score(results)
+    for row in report["clips"]:
+        if row["clip"] in listed:
+            row["events"] = listed[row["clip"]]
     report["model"] = {"name": runner.model.name, "version": runner.model.version}
-    report["params"] = asdict(spotter.params)
+    report["params"] = asdict(spotter.params_for(runner.model.name))
     return report
 
 

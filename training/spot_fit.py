@@ -1,10 +1,13 @@
 """Fit the spotter's thresholds on the development part of a spotting benchmark.
 
-``python -m training.spot_fit DEV_DIR [--cache DIR]`` runs every clip through the service
-pipeline once (every frame, the spotter's features), keeps the per-frame records (cached as
-``.npz``), then searches a grid of ``SpotParams`` for the best pooled F1 (MEGC rule), ties
-going to label accuracy. The records are the pipeline's own, so the fitted spotter is the one
-``/v1/predict`` runs; only ``finish`` is repeated per grid point.
+``python -m training.spot_fit DEV_DIR [--model M] [--write service/spotting/params.json]``
+runs every clip through the service pipeline once with the model's default version (every
+frame, the spotter's features), keeps the per-frame records (cached as ``.npz`` per model
+version), then searches a grid of ``SpotParams`` for the best pooled F1 (MEGC rule), ties
+going to label accuracy, then to the stricter ``min_prob_change``. The records are the
+pipeline's own, so the fitted spotter is the one ``/v1/predict`` runs; only ``finish`` is
+repeated per grid point. ``--write`` stores the best setting, with what it was fitted on, in
+the thresholds file the service reads (``service.spotting.params``).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import argparse
 import asyncio
 import itertools
 import json
+import sys
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
@@ -48,14 +52,16 @@ def _uncached(folder: Path, cache: Path) -> list[Path]:
     return [v for v in clips(folder) if not (cache / f"{v.stem}.npz").exists()]
 
 
-async def cache_records(folder: Path, cache: Path, repository: Path, model: str) -> None:
+async def cache_records(
+    folder: Path, cache: Path, repository: Path, model: str, version: int | None = None
+) -> None:
     """``cache/<clip>.npz`` with every frame's index, time, face flag, probs and features."""
     from service.spotting import Spotter
 
     todo = _uncached(folder, cache)
     if not todo:
         return
-    async with Runner(repository, model) as runner:
+    async with Runner(repository, model, version) as runner:
         for video in todo:
             records, _ = await runner.records(video, Spotter())
             has = np.array([r.probs is not None and r.features is not None for r in records])
@@ -69,6 +75,13 @@ async def cache_records(folder: Path, cache: Path, repository: Path, model: str)
                 has=has,
                 probs=_rows([r.probs for r in records], has, k),
                 feats=_rows([r.features for r in records], has, d),
+                boxes=np.array(
+                    [
+                        (b.x, b.y, b.w, b.h, b.score) if (b := r.box) else (0, 0, 0, 0, 0.0)
+                        for r in records
+                    ],
+                    np.float64,
+                ),
             )
             print(f"cached {video.name}: {len(records)} frames, {int(has.sum())} with a face")
 
@@ -86,10 +99,21 @@ def _probe() -> tuple[np.ndarray, FaceBox]:
 
 
 def load_records(path: Path) -> list[Record]:
+    from service.faces import FaceBox
+
     z = np.load(path)
+    boxes = z["boxes"] if "boxes" in z else np.zeros((len(z["index"]), 5))
     return [
-        Record(int(i), float(t), True if h else None, p if h else None, f if h else None)
-        for i, t, h, p, f in zip(z["index"], z["ts"], z["has"], z["probs"], z["feats"], strict=True)
+        Record(
+            int(i),
+            float(t),
+            FaceBox(int(b[0]), int(b[1]), int(b[2]), int(b[3]), float(b[4])) if h else None,
+            p if h else None,
+            f if h else None,
+        )
+        for i, t, h, p, f, b in zip(
+            z["index"], z["ts"], z["has"], z["probs"], z["feats"], boxes, strict=True
+        )
     ]
 
 
@@ -121,9 +145,10 @@ def _score(
 # Evidence settings (each needs the signals recomputed) and score/peak settings (cheap).
 SIGNAL_GRID: Grid = {"smooth_s": [0.07, 0.1, 0.14]}
 PEAK_GRID: Grid = {
-    "p_scale": [0.6, 0.8, 1.0, 1.2],
-    "m_scale": [2.0, 3.0, 4.0, 5.0, 1e9],
-    "rel_height": [0.15, 0.2, 0.3, 0.4],
+    "p_scale": [0.4, 0.6, 0.8, 1.0, 1.2],
+    "m_scale": [1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 1e9],
+    "rel_height": [0.1, 0.15, 0.2, 0.3, 0.4],
+    "min_prob_change": [0.0, 0.05, 0.1, 0.15],
 }
 
 
@@ -148,25 +173,69 @@ def fit(
             params = replace(base, **dict(zip(peak_grid, pv, strict=True)))
             rep = _score(prepared, classes, rest, params)
             table.append((rep["f1"] or 0.0, rep["label_accuracy"] or 0.0, params, rep))
-    table.sort(key=lambda r: (r[0], r[1]), reverse=True)
+    table.sort(key=lambda r: (r[0], r[1], r[2].min_prob_change), reverse=True)
     best = table[0]
     return best[2], best[3], table
+
+
+def _benchmark_summary(path: Path) -> dict[str, Any] | None:
+    """The seeds and dev subjects of the benchmark the dev folder belongs to."""
+    if not path.exists():
+        return None
+    doc = json.loads(path.read_text())
+    keep = ("seed", "split_seed", "masked")
+    return {**{k: doc.get(k) for k in keep}, "dev_subjects": (doc.get("dev") or {}).get("subjects")}
+
+
+def params_entry(
+    params: SpotParams, report: dict[str, Any], table: list, fitted_on: dict[str, Any]
+) -> dict[str, Any]:
+    """One model's entry of the thresholds file: the params, what they were fitted on, the
+    dev figures and the top grid rows."""
+    keys = list({**SIGNAL_GRID, **PEAK_GRID})
+    top = [
+        {"f1": round(f1, 4), "label_accuracy": round(a, 4), **{k: getattr(q, k) for k in keys}}
+        for f1, a, q, _ in table[:10]
+    ]
+    grid = {**SIGNAL_GRID, **PEAK_GRID}
+    return {
+        "params": asdict(params),
+        "fitted": {**fitted_on, "grid": grid, "dev_report": report, "top": top},
+    }
+
+
+def write_entry(path: Path, model: str, entry: dict[str, Any]) -> dict[str, Any]:
+    """Put ``model``'s entry into the thresholds file at ``path`` (other models' kept; the
+    first model written becomes the default)."""
+    doc = json.loads(path.read_text()) if path.exists() else {}
+    doc.setdefault(
+        "about",
+        "Spotting thresholds per model, fitted by training.spot_fit on PROXY benchmarks' dev "
+        "parts (docs/spotting.md); read by service.spotting.params.",
+    )
+    doc.setdefault("models", {})[model] = entry
+    if doc.get("default") not in doc["models"]:
+        doc["default"] = model
+    path.write_text(json.dumps(doc, indent=1) + "\n")
+    return doc
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m training.spot_fit", description=__doc__)
     p.add_argument("dev", type=Path)
-    p.add_argument("--cache", type=Path, help="record cache (default DEV/.records-<model>)")
+    p.add_argument("--cache", type=Path, help="record cache (default DEV/.records-<model>-v<N>)")
     p.add_argument("--repository", type=Path, default=Path("model_repository"))
     p.add_argument("--model", default="micro-cnn")
-    p.add_argument("--out", type=Path, help="write the fitted params and the top rows here")
+    p.add_argument("--write", type=Path, help="write the thresholds file here (the service's: "
+                   "service/spotting/params.json)")  # fmt: skip
     args = p.parse_args(argv)
     from model_artifact import ModelRepository
     from service.spotting.regions import REGIONS, UPPER_REGIONS
 
-    cache = args.cache or args.dev / f".records-{args.model}"
-    asyncio.run(cache_records(args.dev, cache, args.repository, args.model))
-    card = ModelRepository(args.repository).load(args.model).card
+    mv = ModelRepository(args.repository).load(args.model)
+    card = mv.card
+    cache = args.cache or args.dev / f".records-{args.model}-v{mv.version}"
+    asyncio.run(cache_records(args.dev, cache, args.repository, args.model, mv.version))
     regions = list(UPPER_REGIONS) if card.face_region == "upper" else list(REGIONS)
     data: list[Clip] = [
         (load_records(cache / f"{v.stem}.npz"), truth)
@@ -182,10 +251,17 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"F1 {f1:.3f} acc {acc:.3f}", {k: getattr(prm, k) for k in {**SIGNAL_GRID, **PEAK_GRID}}
         )
-    if args.out:
-        top = [{"f1": f1, "label_accuracy": a, "params": asdict(q)} for f1, a, q, _ in table[:20]]
-        args.out.write_text(json.dumps({"best": asdict(params), "report": report, "top": top},
-                                       indent=1) + "\n")  # fmt: skip
+    if args.write:
+        bench = args.dev.parent / "benchmark.json"
+        fitted_on = {
+            "model": {"name": mv.name, "version": mv.version},
+            "dev": str(args.dev),
+            "dev_clips": len(data),
+            "benchmark": _benchmark_summary(bench),
+            "command": "python -m training.spot_fit " + " ".join(argv or sys.argv[1:]),
+        }
+        write_entry(args.write, mv.name, params_entry(params, report, table, fitted_on))
+        print(f"wrote {args.write}")
     return 0
 
 

@@ -11,12 +11,15 @@ Per run of consecutive frames with a face:
 3. One score: ``s = p / p_scale + max(0, max_r m[r] - 1) / m_scale``; events are the peaks of
    ``s`` at or above 1 (``threshold``), each extending either side while ``s`` stays at or
    above ``rel_height`` of its peak (onset/offset), at least ``min_frames`` long, and both
-   ends inside the run (a change that has not ended when the face is lost has no offset).
+   ends inside the run (a change that has not ended when the face is lost has no offset),
+   the probabilities moved (``min_prob_change``: texture alone is no event) and not begun
+   and ended by a re-snap of the face box (``max_box_step``: the crop moved, not the face).
 4. Label: the non-rest class whose mean probability over the event rose most above the
    baseline; kind: micro when onset to offset lasts at most 0.5 s.
 
-The parameters were fitted on the development part of the PROXY benchmark
-(``tools.spot_bench``; docs/spotting.md) and are stated in ``SpotParams``.
+The thresholds are fitted per model on the development part of the PROXY benchmark
+(``tools.spot_bench``, ``training.spot_fit``; docs/spotting.md) and committed in
+``service/spotting/params.json`` (``service.spotting.params``).
 """
 
 from __future__ import annotations
@@ -58,11 +61,11 @@ class SpotRecord(Protocol):
 
 @dataclass(frozen=True)
 class SpotParams:
-    """The spotter's settings. The defaults of ``smooth_s``, ``p_scale``,
-    ``m_scale`` and ``rel_height`` were fitted (grid search, best pooled F1) on the development
-    part of the PROXY benchmark with micro-cnn v1: ``python -m training.spot_fit`` (dev F1
-    0.884; with the run-end rule and the strided median added after, 0.911; docs/spotting.md).
-    The others are fixed by design."""
+    """The spotter's settings. ``smooth_s``, ``p_scale``, ``m_scale``, ``rel_height`` and
+    ``min_prob_change`` are fitted per model (grid search, best pooled F1, on a PROXY
+    benchmark's dev part: ``python -m training.spot_fit``) and committed in
+    ``service/spotting/params.json``, which ``Spotter`` reads; the defaults here are the
+    design values the grid starts from. The others are fixed by design (docs/spotting.md)."""
 
     baseline_s: float = 3.0  # half-window of the running median
     p_scale: float = 0.8  # probability change worth a score of 1
@@ -73,6 +76,13 @@ class SpotParams:
     max_gap_s: float = 0.25  # a face missing longer than this splits the run
     min_run_s: float = 1.0  # shorter runs have no baseline to compare with
     smooth_s: float = 0.14  # running mean of probabilities and descriptors before comparing
+    # The classifier must agree: an event whose probabilities move less than this from the
+    # baseline anywhere in it (texture alone: a head turn, a wink, speech) is dropped.
+    min_prob_change: float = 0.0
+    # A change that begins and ends when the face box re-snaps (its centre and size moving
+    # by at least this share of the face width from one frame to the next, at the onset and
+    # at the frame after the offset) is the crop moving, not the face.
+    max_box_step: float = 0.05  # dev: 95 % of frame-to-frame steps are below it
 
 
 @dataclass
@@ -83,6 +93,7 @@ class Signals:
     motion: np.ndarray  # [T, R] ratio to the run's median
     baseline: np.ndarray  # [T, K] baseline probabilities
     regions: list[str]
+    box_step: np.ndarray | None = None  # [T] the box's move from the previous frame, / width
 
     def score(self, params: SpotParams) -> np.ndarray:
         p = self.prob_change / params.p_scale
@@ -197,7 +208,16 @@ class Spotter:
     without a rest class (v1 models) the baseline's own dominant class plays its part."""
 
     def __init__(self, params: SpotParams | None = None) -> None:
-        self.params = params or SpotParams()
+        """``params`` None: the thresholds committed for the model (``spotting/params.json``)."""
+        self.params = params
+
+    def params_for(self, model: str) -> SpotParams:
+        """The settings used for ``model``: the given ones, else those fitted for it."""
+        if self.params is not None:
+            return self.params
+        from service.spotting.params import fitted_params
+
+        return fitted_params(model)
 
     def features(self, grey: np.ndarray, box: FaceBox | None) -> np.ndarray | None:
         return region_features(grey, box)
@@ -216,7 +236,7 @@ class Spotter:
         classes = list(card.classes)
         rest = getattr(card, "rest_class", None)
         regions = list(UPPER_REGIONS) if card.face_region == "upper" else list(REGIONS)
-        return spot(records, classes, rest, regions, self.params)
+        return spot(records, classes, rest, regions, self.params_for(getattr(card, "name", "")))
 
 
 @dataclass
@@ -245,8 +265,22 @@ def prepare(records: Sequence[SpotRecord], regions: list[str], params: SpotParam
         fps = (len(run) - 1) / max(t[-1] - t[0], 1e-6)
         probs = np.stack([records[i].probs for i in run]).astype(np.float32)
         feats = np.stack([records[i].features for i in run]).astype(np.float32)
-        runs.append(Run(run, t, probs, signals(probs, feats, fps, regions, params)))
+        sig = signals(probs, feats, fps, regions, params)
+        sig.box_step = box_steps([records[i].box for i in run])
+        runs.append(Run(run, t, probs, sig))
     return runs
+
+
+def box_steps(boxes: Sequence[object | None]) -> np.ndarray:
+    """Per frame: how far the face box moved from the previous frame (centre displacement
+    plus width change, in face widths); 0 for the first frame or a box without coordinates."""
+    xywh = np.array([[getattr(b, k, np.nan) for k in ("x", "y", "w", "h")] for b in boxes], float)
+    centre = xywh[:, :2] + xywh[:, 2:] / 2
+    step = np.zeros(len(xywh))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        moved = np.abs(np.diff(centre, axis=0)).sum(axis=1) + np.abs(np.diff(xywh[:, 2]))
+        step[1:] = moved / xywh[1:, 2]
+    return np.nan_to_num(step, nan=0.0, posinf=0.0)
 
 
 def events_of(
@@ -264,9 +298,23 @@ def events_of(
         for span in peaks(score, params):
             # An event must begin and end while the face is seen: a change still going on
             # at the end of the run (or already at its start) has no offset (onset) to report.
-            if span[0] > 0 and span[2] < last:
-                events.append(_event(records, run, score, span, classes, rest, params))
+            if span[0] == 0 or span[2] == last:
+                continue
+            if run.signals.prob_change[span[0] : span[2] + 1].max() < params.min_prob_change:
+                continue  # texture changed, no class moved: nothing the model can name
+            if _resnapped(run.signals.box_step, span, params.max_box_step):
+                continue  # began and ended with a re-snap of the face box: the crop moved
+            events.append(_event(records, run, score, span, classes, rest, params))
     return events
+
+
+def _resnapped(step: np.ndarray | None, span: tuple[int, int, int], limit: float) -> bool:
+    """The box jumped by ``limit`` (face widths) or more at the onset and at the first frame
+    after the offset (exactly there: a frame's tolerance cost dev F1 0.979 -> 0.962)."""
+    if step is None:
+        return False
+    lo, _, hi = span
+    return bool(min(step[lo], step[hi + 1]) >= limit)
 
 
 def spot(
