@@ -365,8 +365,32 @@ def cmd_card(args: argparse.Namespace) -> int:
     if records:
         intro = stored / results.INTRO
         text = intro.read_text().splitlines() if intro.is_file() else []
-        results.replace_block(card, results.render_block(records, text))
+        results.replace_block(card, results.render_block(records, text, stored))
     print(f"wrote {card} ({len(records)} stored multi-dataset result(s) from {stored})")
+    return 0
+
+
+def cmd_archs(args: argparse.Namespace) -> int:
+    from training.arch_table import render, run_table
+    from training.sources import parse_specs
+
+    sizes = {}
+    for pair in args.size or []:
+        arch, sep, px = pair.partition("=")
+        if not sep or not px.isdigit() or arch not in SPECS:
+            raise DataError(f"bad --size {pair!r}; expected ARCH=PX with ARCH one of {list(SPECS)}")
+        sizes[arch] = int(px)
+    table = run_table(
+        {s.name: s.path for s in parse_specs(args.data)},
+        Path(args.out),
+        archs=args.archs,
+        epochs=args.epochs,
+        fer_images=args.fer_images,
+        sizes=sizes,
+        weights=args.weights,
+        seed=args.seed,
+    )
+    print("\n".join(render(table)))
     return 0
 
 
@@ -471,6 +495,18 @@ def parser() -> argparse.ArgumentParser:
     )
 
     p = sub.add_parser(
+        "archs", help="the six architectures on CK+ + FER+ within a capped budget (v3 recipe)"
+    )
+    p.add_argument("--data", action="append", required=True, metavar="NAME=PATH")
+    p.add_argument("--out", default="docs/results/archs.json")
+    p.add_argument("--archs", nargs="+", default=list(SPECS), choices=list(SPECS))
+    p.add_argument("--epochs", type=int, default=2)
+    p.add_argument("--fer-images", type=int, default=1000, help="FER+ train images (subsample)")
+    p.add_argument("--size", action="append", metavar="ARCH=PX", help="input size of one arch")
+    p.add_argument("--weights", default="none", help="none | imagenet | PATH (backbones)")
+    p.add_argument("--seed", type=int, default=0)
+
+    p = sub.add_parser(
         "record", help="store a run's (or exported version's) held-out figures for the card"
     )
     src = p.add_mutually_exclusive_group(required=True)
@@ -503,6 +539,7 @@ COMMANDS = {
     "card": cmd_card,
     "cost": cmd_cost,
     "record": cmd_record,
+    "archs": cmd_archs,
     "spot-eval": spot_eval.cmd_spot_eval,
 }
 

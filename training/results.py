@@ -44,7 +44,7 @@ def record_from_run(run_dir: Path, label: str, shipped: str | None = None) -> di
         "recipe": card["recipe"],
         "temperature": card["evaluation"].get("temperature"),
         "validation": info.get("validation", {}),
-        "held_out": {name: _slim(m) for name, m in held_out.items()},
+        "held_out": {name: slim(m) for name, m in held_out.items()},
     }
 
 
@@ -112,11 +112,11 @@ def record_from_version(version_dir: Path, label: str) -> dict:
         "recipe": recipe,
         "temperature": card["evaluation"].get("temperature"),
         "validation": validation,
-        "held_out": {name: _slim(m) for name, m in per.items()},
+        "held_out": {name: slim(m) for name, m in per.items()},
     }
 
 
-def _slim(metrics: dict) -> dict:
+def slim(metrics: dict) -> dict:
     """The card figures plus the confusion matrix, per-class recall and class order."""
     out = card_dataset_metrics(metrics)
     out["classes"] = list(metrics["per_class"])
@@ -134,7 +134,9 @@ def write_record(record: dict, out_dir: Path) -> Path:
 
 
 def load_records(results_dir: Path) -> list[dict]:
-    return [json.loads(p.read_text()) for p in sorted(Path(results_dir).glob("*.json"))]
+    """Every stored record (``<name>-<label>-s<seed>.json``) of ``results_dir``."""
+    records = [json.loads(p.read_text()) for p in sorted(Path(results_dir).glob("*-s*.json"))]
+    return [r for r in records if "held_out" in r]
 
 
 def _expr(dataset: str, kind: str, key: str) -> Figure:
@@ -302,8 +304,9 @@ def _num(x: float | None) -> str:
     return "—" if x is None else f"{x:.3f}"
 
 
-def render_block(records: list[dict], intro: list[str]) -> str:
-    """The marked model-card section: ``intro`` (prose kept in code), tables from records."""
+def render_block(records: list[dict], intro: list[str], stored: Path | None = None) -> str:
+    """The marked model-card section: ``intro`` (prose), tables from the records and, when
+    ``stored`` holds one, the per-architecture table (``training.arch_table``)."""
     micro = [r for r in records if r["name"] == "micro-cnn"]
     lines = [BEGIN, *intro, "", "### Figures (held-out data only; mean ± sd over seeds)", ""]
     lines += figures_table(micro)
@@ -320,6 +323,11 @@ def render_block(records: list[dict], intro: list[str]) -> str:
                 if dataset in r["held_out"]:
                     lines += [f"{r['name']} v{r['shipped']} ({r['label']}), {title}:", ""]
                     lines += [*confusion_table(r, dataset), ""]
+    table = None if stored is None else stored / "archs.json"
+    if table is not None and table.is_file():
+        from training.arch_table import render
+
+        lines += [*render(json.loads(table.read_text())), ""]
     return "\n".join([*lines, END])
 
 

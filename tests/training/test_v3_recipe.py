@@ -113,3 +113,21 @@ def test_cost_of_an_exported_version(tiny_repository, tmp_path, capsys):
     assert main(["cost", str(version), "--batch", "4", "--rounds", "2", "--out", str(out)]) == 0
     assert json.loads(out.read_text())["batch"] == 4
     assert "1.00x the first" in capsys.readouterr().out
+
+
+def test_arch_table_on_two_datasets_renders_into_the_card(tmp_path: Path):
+    from test_sources import presplit, write_image_folder
+
+    from training.arch_table import render, run_table
+
+    posed = write_image_folder(tmp_path / "ck", ["anger", "happiness", "sadness"], subjects=6)
+    wild = presplit(tmp_path / "fer", ["anger", "fear", "happiness", "neutral", "surprise"])
+    out = tmp_path / "results" / "archs.json"
+    paths = {"ckplus5": str(posed), "ferplus": str(wild)}
+    table = run_table(paths, out, archs=["cnn"], epochs=1, fer_images=6, sizes={"cnn": 32})
+    row = json.loads(out.read_text())["rows"][0]
+    assert row == table["rows"][0] and (row["arch"], row["size"]) == ("cnn", 32)
+    # the FER+ cap + every CK+ training-subject image (6 subjects x 3 classes, some held out)
+    assert 6 < row["train_images"] < 6 + 18
+    assert set(row["held_out"]) == {"ckplus5", "ferplus"}
+    assert f"| cnn | 32 px | {row['train_images']} | 1 |" in "\n".join(render(table))
