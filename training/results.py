@@ -323,12 +323,28 @@ def render_block(records: list[dict], intro: list[str], stored: Path | None = No
                 if dataset in r["held_out"]:
                     lines += [f"{r['name']} v{r['shipped']} ({r['label']}), {title}:", ""]
                     lines += [*confusion_table(r, dataset), ""]
+    cost = None if stored is None else stored / "cost.json"
+    if cost is not None and cost.is_file():
+        lines += [*cost_lines(json.loads(cost.read_text())), ""]
     table = None if stored is None else stored / "archs.json"
     if table is not None and table.is_file():
         from training.arch_table import render
 
         lines += [*render(json.loads(table.read_text())), ""]
     return "\n".join([*lines, END])
+
+
+def cost_lines(cost: dict) -> list[str]:
+    """``python -m training cost --out`` figures: ms per face and the ratio to the first."""
+    ms = cost["ms_per_face"]
+    base = next(iter(ms.values()))
+    lines = [
+        f"Inference cost (ms per face, batch {cost['batch']}, CPU, one process, round-robin):",
+        "",
+        "| exported version | ms per face | vs the first |",
+        "|---|---|---|",
+    ]
+    return lines + [f"| `{k}` | {v:.3f} | {v / base:.2f}x |" for k, v in ms.items()]
 
 
 def replace_block(card: Path, block: str) -> Path:
