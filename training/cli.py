@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from training import spot_eval
 from training.archs import SPECS, UnknownArchError
 from training.data import DEFAULT_SUBJECT_RE, DataError, parse_class_map
-from training.recipes import MASKED_PROXY_MAP
+from training.recipes import MASKED_PROXY_MAP, RECIPES
 from training.splits import SPLITS
 from training.train import FitOptions
 
@@ -131,9 +131,15 @@ def _add_recipe_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--recipe",
-        choices=("v2",),
-        help="the shipped v2 recipe (training.recipes) for --task; --data gives the sets "
-        "(NAME=PATH with the names ckplus5 and ferplus); other recipe flags are ignored",
+        choices=RECIPES,
+        help="a shipped recipe (training.recipes: v2, v3) for --task; --data gives the sets "
+        "(NAME=PATH with the names ckplus5 and ferplus); other recipe flags are ignored "
+        "except --seed, --epochs and --labels",
+    )
+    p.add_argument(
+        "--labels",
+        choices=("soft", "hard"),
+        help="with --recipe: override its soft/hard label choice (the ablation)",
     )
     p.add_argument("--variant", help="optional model-name suffix (e.g. female)")
     p.add_argument("--quiet", action="store_true", help="no per-batch progress bars")
@@ -160,10 +166,13 @@ def _config(args: argparse.Namespace) -> RunConfig:
     data = args.data if len(args.data) > 1 or "=" in args.data[0] else args.data[0]
     names = [s.name for s in parse_specs(data)]
     if getattr(args, "recipe", None):
-        from training.recipes import recipe_v2
+        from training.recipes import named_recipe
 
         paths = {s.name: s.path for s in parse_specs(args.data)}
-        config = recipe_v2(task, paths, seed=args.seed, epochs=args.epochs)
+        soft = None if args.labels is None else args.labels == "soft"
+        config = named_recipe(
+            args.recipe, task, paths, seed=args.seed, epochs=args.epochs, soft_labels=soft
+        )
         config.fit = FitOptions(**{**config.fit.__dict__, "verbose": 2 if args.quiet else 1})
         return config
     extra = MASKED_PROXY_MAP if args.masked_proxy else []
@@ -330,11 +339,69 @@ def cmd_all(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_card(args: argparse.Namespace) -> int:
-    from training.benchmark import rebuild_card
+def cmd_cost(args: argparse.Namespace) -> int:
+    from training.cost import predict_ms_per_face
 
-    path = rebuild_card(Path(args.runs), Path(args.card), Path(args.shipped))
-    print(f"wrote {path}")
+    dirs = [Path(d) for d in args.versions]
+    ms = predict_ms_per_face(dirs, batch=args.batch, rounds=args.rounds)
+    base = ms[str(dirs[0])]
+    for key, value in ms.items():
+        print(f"{key}: {value:.3f} ms per face (batch {args.batch}), {value / base:.2f}x the first")
+    if args.out:
+        Path(args.out).write_text(json.dumps({"batch": args.batch, "ms_per_face": ms}, indent=2))
+    return 0
+
+
+def cmd_card(args: argparse.Namespace) -> int:
+    from training import results
+    from training.benchmark import RESULTS, rebuild_card
+
+    card, stored = Path(args.card), Path(args.results)
+    if not (Path(args.runs) / RESULTS).is_file() and not stored.is_dir():
+        raise FileNotFoundError(f"neither {Path(args.runs) / RESULTS} nor {stored} exists")
+    if (Path(args.runs) / RESULTS).is_file():
+        rebuild_card(Path(args.runs), card, Path(args.shipped))
+    records = results.load_records(stored) if stored.is_dir() else []
+    if records:
+        intro = stored / results.INTRO
+        text = intro.read_text().splitlines() if intro.is_file() else []
+        results.replace_block(card, results.render_block(records, text, stored))
+    print(f"wrote {card} ({len(records)} stored multi-dataset result(s) from {stored})")
+    return 0
+
+
+def cmd_archs(args: argparse.Namespace) -> int:
+    from training.arch_table import render, run_table
+    from training.sources import parse_specs
+
+    sizes = {}
+    for pair in args.size or []:
+        arch, sep, px = pair.partition("=")
+        if not sep or not px.isdigit() or arch not in SPECS:
+            raise DataError(f"bad --size {pair!r}; expected ARCH=PX with ARCH one of {list(SPECS)}")
+        sizes[arch] = int(px)
+    table = run_table(
+        {s.name: s.path for s in parse_specs(args.data)},
+        Path(args.out),
+        archs=args.archs,
+        epochs=args.epochs,
+        fer_images=args.fer_images,
+        sizes=sizes,
+        weights=args.weights,
+        seed=args.seed,
+    )
+    print("\n".join(render(table)))
+    return 0
+
+
+def cmd_record(args: argparse.Namespace) -> int:
+    from training import results
+
+    if args.run:
+        record = results.record_from_run(Path(args.run), args.label, shipped=args.shipped)
+    else:
+        record = results.record_from_version(Path(args.version), args.label)
+    print(f"wrote {results.write_record(record, Path(args.out))}")
     return 0
 
 
@@ -423,6 +490,39 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--runs", default="runs/all", help="the `all` run directory")
     p.add_argument("--card", default="docs/model-card.md")
     p.add_argument("--shipped", default="model_repository", help="the shipped repository")
+    p.add_argument(
+        "--results", default="docs/results", help="stored multi-dataset results (`record`)"
+    )
+
+    p = sub.add_parser(
+        "archs", help="the six architectures on CK+ + FER+ within a capped budget (v3 recipe)"
+    )
+    p.add_argument("--data", action="append", required=True, metavar="NAME=PATH")
+    p.add_argument("--out", default="docs/results/archs.json")
+    p.add_argument("--archs", nargs="+", default=list(SPECS), choices=list(SPECS))
+    p.add_argument("--epochs", type=int, default=2)
+    p.add_argument("--fer-images", type=int, default=1000, help="FER+ train images (subsample)")
+    p.add_argument("--size", action="append", metavar="ARCH=PX", help="input size of one arch")
+    p.add_argument("--weights", default="none", help="none | imagenet | PATH (backbones)")
+    p.add_argument("--seed", type=int, default=0)
+
+    p = sub.add_parser(
+        "record", help="store a run's (or exported version's) held-out figures for the card"
+    )
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--run", help="a run directory from `train`")
+    src.add_argument("--version", help="an exported version directory (re-evaluated)")
+    p.add_argument("--label", required=True, help="recipe label, e.g. v3 or v2-hard")
+    p.add_argument("--shipped", help="with --run: the version it was exported as")
+    p.add_argument("--out", default="docs/results")
+
+    p = sub.add_parser(
+        "cost", help="predict ms per face of exported versions (timed round-robin, CPU)"
+    )
+    p.add_argument("versions", nargs="+", help="exported version directories; ratios vs the first")
+    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--rounds", type=int, default=30)
+    p.add_argument("--out", help="also write the figures to this JSON file")
 
     spot_eval.add_parser(sub)
     return root
@@ -437,6 +537,9 @@ COMMANDS = {
     "recalibrate": cmd_recalibrate,
     "all": cmd_all,
     "card": cmd_card,
+    "cost": cmd_cost,
+    "record": cmd_record,
+    "archs": cmd_archs,
     "spot-eval": spot_eval.cmd_spot_eval,
 }
 

@@ -33,6 +33,7 @@ class _CnnOptions(TypedDict, total=False):
 
     cnn_width: int
     cnn_batchnorm: bool
+    cnn_depth: int
 
 
 @dataclass
@@ -65,6 +66,7 @@ class RunConfig:
     calibration: str = "temperature"  # or "bcts": temperature + per-class offsets
     cnn_width: int = 1  # the CNN's width multiplier and batch norm (training.archs.build_model)
     cnn_batchnorm: bool = False
+    cnn_depth: int = 1  # convolutions per CNN block (2 = the v3 "deep" layout)
 
     @property
     def specs(self) -> list[DataSpec]:
@@ -115,6 +117,9 @@ class RunResult:
     per_dataset: dict = field(default_factory=dict)
     temperature: float | None = None
     bias: list[float] | None = None
+    # Per-dataset metrics on the validation split of the training data (the calibrated
+    # model): what recipes are selected on, never the held-out sets.
+    validation: dict = field(default_factory=dict)
 
     @property
     def epochs_trained(self) -> int:
@@ -175,8 +180,10 @@ class RunResult:
                 "oversample": c.oversample,
                 "calibrate": c.calibrate,
                 "calibration": c.calibration,
+                "val_size": c.val_size,
                 "cnn_width": c.cnn_width,
                 "cnn_batchnorm": c.cnn_batchnorm,
+                "cnn_depth": c.cnn_depth,
                 "subject_regex": c.subject_regex,
                 **asdict(c.fit),
             },
@@ -275,7 +282,11 @@ def train_on(
     keras.utils.set_random_seed(config.seed)
     cnn: _CnnOptions = {}
     if config.arch == "cnn":
-        cnn = {"cnn_width": config.cnn_width, "cnn_batchnorm": config.cnn_batchnorm}
+        cnn = {
+            "cnn_width": config.cnn_width,
+            "cnn_batchnorm": config.cnn_batchnorm,
+            "cnn_depth": config.cnn_depth,
+        }
     model = archs.build_model(
         config.arch, len(ds.classes), config.input_size, config.weights, **cnn
     )
@@ -329,6 +340,10 @@ def _finish(
     probs = predict_probs(model, ds.images[test_index])
     rest = REST_CLASS[config.task] if REST_CLASS[config.task] in ds.classes else None
     metrics, per_dataset = held_out_metrics(ds, test_index, probs, rest)
+    validation = {}
+    if val_index is not None:
+        val_probs = predict_probs(model, ds.images[val_index])
+        validation = held_out_metrics(ds, val_index, val_probs, rest)[1]
     return RunResult(
         config=config,
         model=model,
@@ -342,6 +357,7 @@ def _finish(
         per_dataset=per_dataset,
         temperature=temperature,
         bias=bias,
+        validation=validation,
     )
 
 
@@ -393,6 +409,9 @@ def save_run(result: RunResult, out_dir: Path) -> Path:
                 "skipped_files": [str(p) for p in ds.skipped],
                 "history": result.history,
                 "seconds": round(result.seconds, 1),
+                "validation": {
+                    name: card_dataset_metrics(m) for name, m in result.validation.items()
+                },
                 "card": result.card(),
             },
             indent=2,
