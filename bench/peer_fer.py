@@ -2,8 +2,10 @@
 ``.venv-fer/bin/python bench/peer_fer.py < job.json > result.json``. Standalone on purpose:
 nothing from this project is importable there.
 
-Job: {"clips": [{"name", "path", "frequency"}], "repeats": int, "agreement": [names]}.
-For each clip: seconds of ``Video(path).analyze(FER(), frequency=N)`` (fer's defaults: Haar
+Job: {"clips": [{"name", "path", "frequency", "max_frames"?}], "repeats": int,
+"agreement": [names]}. For each clip: seconds of ``Video(path).analyze(FER(), frequency=N)``
+(with ``max_frames``: ``max_results=max_frames``, fer's own bound, so only the clip's first
+``max_frames`` analysed frames are timed: frames/s is a rate) (fer's defaults: Haar
 cascade + quantized TFLite mini-Xception; no MTCNN; no frames, video or zip written), and for
 clips named in ``agreement`` the faces fer's detector finds on every N-th frame.
 ``cv2.waitKey`` and ``cv2.destroyAllWindows`` are replaced by no-ops: ``analyze`` calls
@@ -81,12 +83,18 @@ def main() -> None:
             frames = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
             cap.release()
             n = clip["frequency"]
+            bound = clip.get("max_frames")
             analyse(detector, clip["path"], n, workdir, max_results=2)  # warm-up
-            times = [analyse(detector, clip["path"], n, workdir) for _ in range(job["repeats"])]
+            times = [
+                analyse(detector, clip["path"], n, workdir, max_results=bound)
+                for _ in range(job["repeats"])
+            ]
+            analysed = math.ceil(frames / n)
             entry = {
                 "frequency": n,
                 "frames": frames,
-                "analysed": math.ceil(frames / n),
+                "max_frames": bound,
+                "analysed": analysed if bound is None else min(analysed, bound),
                 "seconds": times,
                 "median_s": statistics.median(times),
             }

@@ -273,7 +273,9 @@ def recorded(repo: Path, quick: bool) -> dict[str, Any] | None:
     out: dict[str, Any] = {"clips": {c: real.clip_info(c) for c in real.CLIPS}}
     with gateway(repo) as gw:
         out["e2e"] = real.e2e(gw, 3 if quick else 5)
-    out["detection"] = real.detection()
+        out["concurrency"] = real.concurrency(gw, 8 if quick else 16)
+    model, run_model = measure.load_model(repo, "micro-cnn")
+    out["detection"] = real.detection(model=model, run_model=run_model)
     out["face_sets"] = real.face_sets(40 if quick else 120)
     out["peer"] = run_peer(real.peer_jobs(), 2 if quick else 3, [])
     return out

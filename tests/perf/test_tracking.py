@@ -94,6 +94,16 @@ def test_a_face_that_appears_is_found_within_the_search_interval(detector, face,
     assert found_at is not None and (found_at - 10) / 30 <= within_s
 
 
+def test_a_face_after_a_cut_is_found_in_that_frame(detector) -> None:
+    # A faceless title card (bright), then a cut to a scene with a face: searched at once,
+    # not at the bounded rate; the still title card itself is not searched again.
+    tracker = FaceTracker(detector, search_every_s=0.2, haar_every_s=1.0)
+    title = np.full((480, 854), 220, np.uint8)
+    assert all(tracker.detect(title, i / 30) is None for i in range(3))
+    assert tracker.skipped == 2
+    assert tracker.detect(_big_face(300, 120), 3 / 30) is not None
+
+
 def test_refresh_switches_to_a_larger_new_face(detector) -> None:
     small = _big_face(20, 100, side=120)
     big = small.copy()
