@@ -6,14 +6,13 @@ import asyncio
 import logging
 import threading
 import time
-from typing import Any
 
 import numpy as np
 
 from model_artifact import ModelVersion
-from model_artifact.card import INPUT_KEY, OUTPUT_KEY, SIGNATURE
 from service.backends.base import Backend, BackendError, ModelNotServed
 from service.backends.batching import MicroBatcher
+from service.backends.runtimes import Runtime, RuntimeName, load_runtime
 from service.metrics import Metrics
 from service.settings import Settings
 
@@ -21,7 +20,9 @@ log = logging.getLogger("mmed.backend.embedded")
 
 
 class EmbeddedBackend(Backend):
-    """Loads SavedModels with ``tf.saved_model.load`` and runs them in worker threads.
+    """Loads SavedModels and runs them in worker threads, as TFLite (converted at load, kept
+    only when it matches the signature) or as the signature itself (``MMED_EMBEDDED_RUNTIME``,
+    ``service/backends/runtimes.py``).
 
     Models given to ``start`` are loaded and warmed up eagerly (readiness waits for them);
     any other catalogued version is loaded on first use. Concurrent requests for one model
@@ -41,7 +42,8 @@ class EmbeddedBackend(Backend):
         max_batch: int | None = None,
     ) -> None:
         settings = settings or Settings()
-        self._fns: dict[tuple[str, int], Any] = {}
+        self._fns: dict[tuple[str, int], Runtime] = {}
+        self.runtime: RuntimeName = settings.embedded_runtime
         self._lock = threading.Lock()
         self.max_batch = settings.embedded_max_batch if max_batch is None else max_batch
         self.metrics = metrics or Metrics()
@@ -51,7 +53,7 @@ class EmbeddedBackend(Backend):
         for model in models:
             await asyncio.to_thread(self._load, model)
 
-    def _load(self, model: ModelVersion) -> Any:
+    def _load(self, model: ModelVersion) -> Runtime:
         key = (model.name, model.version)
         with self._lock:
             if key in self._fns:
@@ -60,33 +62,29 @@ class EmbeddedBackend(Backend):
 
             started = time.perf_counter()
             try:
-                loaded = tf.saved_model.load(str(model.path))
-                fn = loaded.signatures[SIGNATURE]
+                runtime = load_runtime(model, self.runtime)  # warmed up on a probe batch
             except (OSError, KeyError, ValueError, tf.errors.OpError) as exc:
                 self._count("LOAD_FAILED")
                 raise ModelNotServed(f"cannot load {model.name}/{model.version}: {exc}") from exc
-            spec = model.card.input
-            fn(**{INPUT_KEY: tf.zeros([1, spec.height, spec.width, 1], tf.uint8)})  # warm-up
-            # Keep the loaded object alive: the signature holds only a weak reference to it.
-            self._fns[key] = (loaded, fn)
+            self._fns[key] = runtime
             log.info(
-                "loaded %s/%s in %.0f ms",
+                "loaded %s/%s (%s) in %.0f ms",
                 model.name,
                 model.version,
+                runtime.name,
                 (time.perf_counter() - started) * 1000,
             )
-            return self._fns[key]
+            return runtime
 
     def _run(self, model: ModelVersion, batch: np.ndarray) -> np.ndarray:
         import tensorflow as tf
 
-        _, fn = self._fns.get((model.name, model.version)) or self._load(model)
+        runtime = self._fns.get((model.name, model.version)) or self._load(model)
         try:
-            out = fn(**{INPUT_KEY: tf.constant(batch, dtype=tf.uint8)})[OUTPUT_KEY]
-        except (tf.errors.OpError, ValueError, TypeError) as exc:
+            return runtime.run(batch)
+        except (tf.errors.OpError, ValueError, TypeError, RuntimeError) as exc:
             self._count(error_code(exc))
             raise BackendError(f"{model.name}/{model.version} failed: {exc}") from exc
-        return np.asarray(out, dtype=np.float32)
 
     async def predict(self, model: ModelVersion, batch: np.ndarray) -> np.ndarray:
         if self.max_batch <= 0:
