@@ -18,6 +18,7 @@ import numpy as np
 
 from training import pipeline
 from training.archs import SPECS
+from training.benchmark import classes_predicted
 from training.data import Dataset
 from training.recipes import recipe_v3
 from training.results import slim
@@ -61,6 +62,7 @@ def run_table(
         "date": time.strftime("%Y-%m-%d"),
         "budget": {"epochs": epochs, "ferplus_train_images": fer_images, "weights": weights},
         "seed": seed,
+        "requested": list(archs),
         "rows": [],
     }
     datasets: dict[int, Dataset] = {}
@@ -122,9 +124,16 @@ def render(table: dict) -> list[str]:
             return "—" if e is None else f"{e['accuracy']:.3f} / {e['macro_f1']:.3f}"
 
         rate = fer.get("rest_rate")
+        collapsed = all(classes_predicted(m["confusion"]) <= 1 for m in (ck, fer) if m)
         lines.append(
-            f"| {row['arch']} | {row['size']} px | {row['train_images']} | {row['epochs']} | "
+            f"| {row['arch']}{' †' if collapsed else ''} | {row['size']} px | "
+            f"{row['train_images']} | {row['epochs']} | "
             f"{row['seconds']:.0f} s | {pair(ck)} | {pair(fer)} | "
             f"{'—' if rate is None else f'{rate:.3f}'} |"
         )
+    done = {row["arch"] for row in table["rows"]}
+    missing = [a for a in table.get("requested", []) if a not in done]
+    lines += ["", "† predicts one class (neutral) for every held-out image: collapsed."]
+    if missing:
+        lines.append(f"Not run within the session's CPU budget (stopped): {', '.join(missing)}.")
     return lines
