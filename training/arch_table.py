@@ -109,7 +109,7 @@ def render(table: dict) -> list[str]:
         f"Budget: {b['ferplus_train_images']} FER+ train images (stratified, seeded) + every CK+ "
         f"training-subject image, {b['epochs']} epochs, weights `{b['weights']}`, otherwise the "
         "v3 recipe without oversampling or calibration; scored on all the held-out images. "
-        "Trained from scratch on this budget the backbones measure the budget, not the "
+        "Trained from scratch on so small a budget the rows measure the budget, not the "
         f"architectures. Seed {table['seed']}, {table['date']}.",
         "",
         "| arch | input | training images | epochs | train time | CK+ acc / macro-F1 | "
@@ -133,7 +133,7 @@ def render(table: dict) -> list[str]:
         )
     done = {row["arch"] for row in table["rows"]}
     missing = [a for a in table.get("requested", []) if a not in done]
-    lines += ["", "† predicts one class (neutral) for every held-out image: collapsed."]
+    lines += ["", "† predicts one class for every held-out image (collapsed at this budget)."]
     if missing:
         lines.append(f"Not run within the session's CPU budget (stopped): {', '.join(missing)}.")
     return lines
