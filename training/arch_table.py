@@ -18,6 +18,7 @@ import numpy as np
 
 from training import pipeline
 from training.archs import SPECS
+from training.benchmark import classes_predicted
 from training.data import Dataset
 from training.recipes import recipe_v3
 from training.results import slim
@@ -61,6 +62,7 @@ def run_table(
         "date": time.strftime("%Y-%m-%d"),
         "budget": {"epochs": epochs, "ferplus_train_images": fer_images, "weights": weights},
         "seed": seed,
+        "requested": list(archs),
         "rows": [],
     }
     datasets: dict[int, Dataset] = {}
@@ -107,7 +109,7 @@ def render(table: dict) -> list[str]:
         f"Budget: {b['ferplus_train_images']} FER+ train images (stratified, seeded) + every CK+ "
         f"training-subject image, {b['epochs']} epochs, weights `{b['weights']}`, otherwise the "
         "v3 recipe without oversampling or calibration; scored on all the held-out images. "
-        "Trained from scratch on this budget the backbones measure the budget, not the "
+        "Trained from scratch on so small a budget the rows measure the budget, not the "
         f"architectures. Seed {table['seed']}, {table['date']}.",
         "",
         "| arch | input | training images | epochs | train time | CK+ acc / macro-F1 | "
@@ -122,9 +124,16 @@ def render(table: dict) -> list[str]:
             return "—" if e is None else f"{e['accuracy']:.3f} / {e['macro_f1']:.3f}"
 
         rate = fer.get("rest_rate")
+        collapsed = all(classes_predicted(m["confusion"]) <= 1 for m in (ck, fer) if m)
         lines.append(
-            f"| {row['arch']} | {row['size']} px | {row['train_images']} | {row['epochs']} | "
+            f"| {row['arch']}{' †' if collapsed else ''} | {row['size']} px | "
+            f"{row['train_images']} | {row['epochs']} | "
             f"{row['seconds']:.0f} s | {pair(ck)} | {pair(fer)} | "
             f"{'—' if rate is None else f'{rate:.3f}'} |"
         )
+    done = {row["arch"] for row in table["rows"]}
+    missing = [a for a in table.get("requested", []) if a not in done]
+    lines += ["", "† predicts one class for every held-out image (collapsed at this budget)."]
+    if missing:
+        lines.append(f"Not run within the session's CPU budget (stopped): {', '.join(missing)}.")
     return lines

@@ -130,4 +130,9 @@ def test_arch_table_on_two_datasets_renders_into_the_card(tmp_path: Path):
     # the FER+ cap + every CK+ training-subject image (6 subjects x 3 classes, some held out)
     assert 6 < row["train_images"] < 6 + 18
     assert set(row["held_out"]) == {"ckplus5", "ferplus"}
-    assert f"| cnn | 32 px | {row['train_images']} | 1 |" in "\n".join(render(table))
+    text = "\n".join(render(table))
+    assert f"32 px | {row['train_images']} | 1 |" in text and "| cnn" in text
+    assert "Not run" not in text  # every requested architecture finished
+    assert "Not run within the session's CPU budget (stopped): vgg16." in "\n".join(
+        render({**table, "requested": ["cnn", "vgg16"]})
+    )
