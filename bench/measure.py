@@ -14,7 +14,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from bench.floors import decode_all, decode_grey_gateway, decode_grey_pyav, model_runner
+from bench.floors import decode_all, decode_grey_gateway, decode_grey_pyav
 from bench.stats import repeat, summary
 from model_artifact import ModelRepository, ModelVersion
 from service import media
@@ -199,5 +199,10 @@ def microbatch_ablation(model: ModelVersion, clients: int, requests: int) -> dic
 
 
 def load_model(root: Path, name: str) -> tuple[ModelVersion, Any]:
+    """The model and a numpy function running it as the embedded backend does (its runtime,
+    ``MMED_EMBEDDED_RUNTIME``: the model floor measures what the gateway runs)."""
+    from service.backends.runtimes import load_runtime
+    from service.settings import Settings
+
     model = ModelRepository(root).load(name)
-    return model, model_runner(model.path)
+    return model, load_runtime(model, Settings().embedded_runtime).run
