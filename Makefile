@@ -53,10 +53,9 @@ system-deps:
 test: install system-deps lint
 	$(BIN)/python -m pytest -q -ra $(PYTEST_ARGS)
 
-## The edit loop: every test not marked @pytest.mark.slow, one worker per core (pytest-xdist; a
-## test module stays on one worker, so its fixtures start once). Under 2 minutes on a quiet machine.
+## The edit loop: every test not marked @pytest.mark.slow (under 2 minutes on a quiet machine).
 test-fast: install
-	$(BIN)/python -m pytest -q -ra -m "not slow" -n auto --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -ra -m "not slow" $(PYTEST_ARGS)
 
 ## ruff (incl. complexity C901 and ASYNC rules), ruff format, mypy (settings in pyproject.toml).
 lint: install
