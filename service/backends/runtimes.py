@@ -4,8 +4,9 @@ Two runtimes, one call shape (``run(uint8 batch) -> float32 probabilities``):
 
 - ``SavedModelRuntime``: ``tf.saved_model.load`` and the signature (what TF Serving runs).
 - ``LiteRuntime``: the same SavedModel converted at load time with ``tf.lite.TFLiteConverter``
-  (no file is written; the artifact stays the SavedModel) and run by the TFLite interpreter
-  with XNNPACK. On these small CNNs it takes about half the CPU of the signature per batch.
+  (no file is written; the conversion is kept in memory, once per process and model content;
+  the artifact stays the SavedModel) and run by the TFLite interpreter with XNNPACK. On
+  these small CNNs it takes about half the CPU of the signature per batch.
   ``load_runtime`` keeps it only if it agrees with the signature on a probe batch within
   ``PARITY_ATOL``; a model that does not convert or does not agree runs as a SavedModel.
 
@@ -14,10 +15,12 @@ Two runtimes, one call shape (``run(uint8 batch) -> float32 probabilities``):
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import threading
 import warnings
+from pathlib import Path
 from typing import Literal, Protocol
 
 import numpy as np
@@ -65,10 +68,7 @@ class LiteRuntime:
     def __init__(self, model: ModelVersion) -> None:
         import tensorflow as tf
 
-        converter = tf.lite.TFLiteConverter.from_saved_model(
-            str(model.path), signature_keys=[SIGNATURE]
-        )
-        flatbuffer = converter.convert()
+        flatbuffer = _converted(model)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "tf.lite.Interpreter is deprecated"
             self._it = tf.lite.Interpreter(
@@ -100,6 +100,30 @@ class LiteRuntime:
             self._it.set_tensor(self._in, batch)
             self._it.invoke()
             return np.array(self._it.get_tensor(self._out), dtype=np.float32)
+
+
+_CONVERTED: dict[str, bytes] = {}
+_CONVERTED_LOCK = threading.Lock()
+
+
+def _converted(model: ModelVersion) -> bytes:
+    """The model's serving signature as a TFLite flatbuffer, converted once per process and
+    SavedModel content (keyed by a SHA-256 of its files: a gateway or a test that starts many
+    backends, or copies a repository, converts each model once; ~1 s each)."""
+    import tensorflow as tf
+
+    root = Path(model.path)
+    digest = hashlib.sha256()
+    for f in sorted(p for p in root.rglob("*") if p.is_file()):
+        digest.update(str(f.relative_to(root)).encode() + b"\0" + f.read_bytes())
+    key = digest.hexdigest()
+    with _CONVERTED_LOCK:
+        if key not in _CONVERTED:
+            converter = tf.lite.TFLiteConverter.from_saved_model(
+                str(root), signature_keys=[SIGNATURE]
+            )
+            _CONVERTED[key] = converter.convert()
+        return _CONVERTED[key]
 
 
 def load_runtime(model: ModelVersion, wanted: RuntimeName) -> Runtime:

@@ -199,6 +199,7 @@ def test_bad_uploads_and_limits(make: Make, clip: bytes) -> None:
     assert c.get("/readyz").status_code == 200
 
 
+@pytest.mark.slow  # runs a job, stops the gateway, runs it again
 def test_shutdown_hands_running_jobs_back_and_they_finish_the_same(
     make: Make, long_clip: bytes, tmp_path: Path
 ) -> None:

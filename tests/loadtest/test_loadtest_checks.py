@@ -16,11 +16,13 @@ from loadtest.checks import (
 )
 from loadtest.media import Media
 
+# Most checks run on the answers of a gateway started for this module (~15 s): slow.
+pytestmark = pytest.mark.slow
+
 PROBLEM = {"type": "about:blank", "title": "Service saturated", "status": 503, "detail": "busy"}
 PROBLEM_HEADERS = {"content-type": "application/problem+json", "retry-after": "1"}
 
 
-@pytest.mark.slow  # real answers from a started gateway
 @pytest.mark.parametrize(
     ("key", "task"), [("micro", "micro"), ("masked", "masked"), ("video", "micro")]
 )

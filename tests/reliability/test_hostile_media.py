@@ -60,6 +60,7 @@ SLOW_CASES = {"png-16-bit-39.7mpx", "png-rgba-39.7mpx"}
 CASES = [pytest.param(c, marks=pytest.mark.slow) if c.name in SLOW_CASES else c for c in CORPUS]
 
 
+@pytest.mark.slow  # the corpus against a live gateway (its start dominates)
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 def test_hostile_input(live: LiveServer, case: HostileCase) -> None:
     started = time.monotonic()

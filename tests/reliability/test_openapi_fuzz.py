@@ -79,6 +79,7 @@ def gateway(tiny_repository: Path) -> Iterator[None]:
     slot.app = None
 
 
+@pytest.mark.slow  # Schemathesis over every operation
 @schema.parametrize()
 def test_api_conforms_to_its_openapi_document(case, gateway: None) -> None:
     case.call_and_validate(headers={"X-API-Key": KEY})

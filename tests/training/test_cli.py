@@ -54,6 +54,7 @@ def test_train_evaluate_export(micro_data, tmp_path, capsys):
     assert 'name: "micro-cnn"' in (repo / "models.config").read_text()
 
 
+@pytest.mark.slow  # trains two models
 def test_masked_proxy_and_random_split(micro_data, tmp_path, capsys):
     run_dir = tmp_path / "masked"
     argv = ["train", "--data", str(micro_data), "--masked-proxy", "--split", "random"]
