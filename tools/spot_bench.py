@@ -22,6 +22,14 @@ face is the subject's own smile, and an event briefly puts the upper face of tha
 anger (sadness) image, aligned, over the smile's lower face (the composite of
 ``training.masked_proxy``): a smile hiding anger (sadness), labelled ``happy_but_angry``
 (``happy_but_sad``), for a masked model's spotting.
+
+``--negatives N`` adds N HARD-NEGATIVE clips per subject (``<subject>_neg<j>``, ground truth
+``"events": []``): the resting face, held still, with changes that are not expressions: a
+hand-shaped, skin-toned occluder sliding over the lower face and away (``occluder``), blinks
+(``blink``) and gaze shifts (``gaze``: the eyes' content shifted inside the eye cells), with
+the same timings, scene and encoding (listed as ``nuisances`` in the JSON). Every event
+spotted on them is a false alarm: they teach the fit what is not an expression, from the data
+we have (a PROXY too: drawn occluders and eye changes, not real hands or eyes).
 """
 
 from __future__ import annotations
@@ -48,6 +56,9 @@ DEFAULT_REPOSITORY = Path(__file__).resolve().parents[1] / "model_repository"
 X264 = {"preset": "veryfast", "crf": "23", "x264-params": "no-mbtree=1"}
 SMILE = "happiness"
 MASKED = {"happy_but_angry": "anger", "happy_but_sad": "sadness"}  # label -> upper face class
+NUISANCES = ("occluder", "blink", "gaze")  # hard negatives: changes that are no expression
+# The eye cells of a CK+48 face (Haar framing), as (top, bottom, left, right) fractions.
+EYES = ((0.31, 0.47, 0.12, 0.45), (0.31, 0.47, 0.55, 0.88))
 
 
 @dataclass(frozen=True)
@@ -173,6 +184,20 @@ def render_clip(
     rest: np.ndarray, faces: dict[str, np.ndarray], specs: list[Spec], frames: int, seed: int
 ) -> list[np.ndarray]:
     """RGB frames: ``rest`` (48x48 grey) with ``faces[label]`` faded in per ``specs``."""
+    rest_f = rest.astype(np.float32)
+    seq = []
+    for i in range(frames):
+        face = rest_f.copy()
+        for s in specs:
+            w = s.weight(i)
+            if w > 0:
+                face = (1 - w) * face + w * faces[s.label].astype(np.float32)
+        seq.append(face)
+    return render_frames(seq, frames, seed)
+
+
+def render_frames(faces: list[np.ndarray], frames: int, seed: int) -> list[np.ndarray]:
+    """RGB frames of the scene with the 48 px grey face ``faces[i]`` (float32) in frame ``i``."""
     rng = np.random.default_rng(seed)
     scene = background(rng)
     side = float(rng.uniform(150, 190))
@@ -182,15 +207,10 @@ def render_clip(
     phase = rng.uniform(0, 2 * math.pi, 3)
     cx = WIDTH / 2 + rng.uniform(-60, 60)
     cy = HEIGHT / 2 + rng.uniform(-15, 15)
-    rest_f = rest.astype(np.float32)
     noise = [rng.standard_normal((HEIGHT, WIDTH, 3), dtype=np.float32) * 2.5 for _ in range(12)]
     out = []
     for i in range(frames):
-        face = rest_f.copy()
-        for s in specs:
-            w = s.weight(i)
-            if w > 0:
-                face = (1 - w) * face + w * faces[s.label].astype(np.float32)
+        face = faces[i]
         t = i / FPS
         scale = side / 48 * (1 + 0.02 * math.sin(2 * math.pi * t / periods[2] + phase[2]))
         x0 = cx + amp[0] * math.sin(2 * math.pi * t / periods[0] + phase[0]) - 24 * scale
@@ -224,6 +244,154 @@ def masked_faces(classes: dict[str, list[Path]]) -> tuple[np.ndarray, dict[str, 
             upper = align(read_grey(classes[source][-1]), rest)
             faces[label] = np.concatenate([upper[:cut], rest[cut:]], axis=0)
     return rest, faces
+
+
+def _feathered(shape: tuple[int, int], boxes: tuple[tuple[float, ...], ...]) -> np.ndarray:
+    """A float32 mask, 1 inside the fractional ``boxes`` (top, bottom, left, right), soft edge."""
+    h, w = shape
+    mask = np.zeros(shape, np.float32)
+    for top, bottom, left, right in boxes:
+        mask[round(top * h) : round(bottom * h), round(left * w) : round(right * w)] = 1.0
+    return cv2.GaussianBlur(mask, (0, 0), 0.8)
+
+
+def closed_eyes(face: np.ndarray) -> np.ndarray:
+    """``face`` (float32) with both eyes shut: each eye cell filled, row by row, from the skin
+    just above and below it (the lid), a darker lash line across its lower third."""
+    h, w = face.shape
+    out = face.copy()
+    for top, bottom, left, right in EYES:
+        t, b = round(top * h), round(bottom * h)
+        cols = slice(round(left * w), round(right * w))
+        above, below = face[max(0, t - 1), cols], face[min(h - 1, b), cols]
+        for k, row in enumerate(range(t, b)):
+            a = (k + 1) / (b - t + 1)
+            out[row, cols] = (1 - a) * above + a * below
+        out[t + 2 * (b - t) // 3, cols] *= 0.75
+    mask = _feathered(face.shape, EYES)
+    return (1 - mask) * face + mask * out
+
+
+def shifted_eyes(face: np.ndarray, dx: float, dy: float) -> np.ndarray:
+    """``face`` with the content of the eye cells moved by (dx, dy) px: a gaze shift."""
+    h, w = face.shape
+    m = np.array([[1, 0, dx], [0, 1, dy]], np.float32)
+    moved = cv2.warpAffine(face, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    mask = _feathered(face.shape, EYES)
+    return (1 - mask) * face + mask * moved
+
+
+@dataclass(frozen=True)
+class Hand:
+    """A hand-shaped occluder on a 48 px face: where it rests and where it slides in from."""
+
+    x: float  # palm centre at rest (px of the 48 px face)
+    y: float
+    angle: float  # degrees: the fingers' tilt
+    level: float  # grey level (skin-toned: near the face's own)
+    dx: float  # the slide: the palm starts (and ends) this far off its rest position
+    dy: float
+
+    def mask(self, shift: float, size: int = 48, up: int = 4) -> np.ndarray:
+        """The hand's coverage (0..1, anti-aliased) at ``shift`` (1 = off-face, 0 = at rest)."""
+        big = np.zeros((size * up, size * up), np.uint8)
+        cx, cy = (self.x + shift * self.dx) * up, (self.y + shift * self.dy) * up
+        cv2.ellipse(big, (round(cx), round(cy)), (11 * up, 9 * up), self.angle, 0, 360, 255, -1)
+        rad = math.radians(self.angle - 90)
+        for k, (off, length) in enumerate(((-7.5, 11), (-2.5, 13), (2.5, 12.5), (7.5, 10))):
+            # Fingers side by side along the palm's top edge, pointing up (tilted).
+            bx = cx + off * up * math.cos(rad + math.pi / 2) + 6 * up * math.cos(rad)
+            by = cy + off * up * math.sin(rad + math.pi / 2) + 6 * up * math.sin(rad)
+            tip = (bx + length * up * math.cos(rad), by + length * up * math.sin(rad))
+            width = (3.6 if k else 3.2) * up
+            cv2.line(big, (round(bx), round(by)), (round(tip[0]), round(tip[1])), 255,
+                     round(width), cv2.LINE_AA)  # fmt: skip
+        return cv2.resize(big, (size, size), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
+
+    def draw(self, face: np.ndarray, shift: float, texture: np.ndarray) -> np.ndarray:
+        """``face`` with the hand over it at ``shift``: skin-toned, shaded, finger gaps dark."""
+        cover = self.mask(shift, face.shape[0])
+        edge = cv2.GaussianBlur(cover, (0, 0), 1.0)
+        # Darker towards its outline (a rounded hand), lit from above, skin texture.
+        light = np.linspace(1.06, 0.94, face.shape[0], dtype=np.float32)[:, None]
+        shade = self.level * light * (0.72 + 0.28 * np.clip(edge * 1.6, 0, 1)) + texture
+        return (1 - cover) * face + cover * shade
+
+
+def random_hand(rng: np.random.Generator, face: np.ndarray) -> Hand:
+    """A hand resting over the mouth (sometimes up to the nose), sliding in from below or the
+    side, its grey level near the face's cheeks'."""
+    cheeks = np.median(face[26:34, 8:40])
+    side = rng.random() < 0.3
+    start = (float(rng.choice([-1, 1])) * 40, 10.0) if side else (float(rng.uniform(-8, 8)), 34.0)
+    return Hand(
+        x=float(rng.uniform(19, 29)),
+        y=float(rng.uniform(38, 46)),
+        angle=float(rng.uniform(-30, 30)),
+        level=float(cheeks * rng.uniform(0.9, 1.2)),
+        dx=start[0],
+        dy=start[1],
+    )
+
+
+def nuisance_frames(
+    rest: np.ndarray, specs: list[Spec], frames: int, seed: int
+) -> list[np.ndarray]:
+    """The 48 px face of every frame: ``rest`` with each nuisance of ``specs`` (label =
+    ``NUISANCES`` kind) applied by its weight (an occluder slides, an eye change fades)."""
+    rng = np.random.default_rng(seed)
+    base = rest.astype(np.float32)
+    drawn = []
+    for s in specs:
+        if s.label == "occluder":
+            tex = cv2.GaussianBlur(rng.normal(0, 9, rest.shape).astype(np.float32), (0, 0), 1.0)
+            drawn.append((s, random_hand(rng, base), tex))
+        elif s.label == "blink":
+            drawn.append((s, closed_eyes(base), None))
+        else:
+            dx, dy = float(rng.choice([-1.5, 1.5])), float(rng.uniform(-1.2, 0.5))
+            drawn.append((s, shifted_eyes(base, dx, dy), None))
+    out = []
+    for i in range(frames):
+        face = base.copy()
+        for s, what, tex in drawn:
+            w = s.weight(i)
+            if w <= 0:
+                continue
+            if isinstance(what, Hand):
+                face = what.draw(face, 1.0 - w, tex)
+            else:
+                face = (1 - w) * face + w * what
+        out.append(np.clip(face, 0, 255))
+    return out
+
+
+def make_negative_clip(
+    subject: str, classes: dict[str, list[Path]], seed: int, seconds: float = 10.0,
+    masked: bool = False,
+) -> tuple[list[np.ndarray], dict]:  # fmt: skip
+    """A HARD-NEGATIVE clip of ``subject``: the resting face (``masked``: the smile) with 4
+    nuisances (occluder, blink or gaze, drawn at random; 3 brief, 1 long) and no expression."""
+    rng = np.random.default_rng(seed)
+    names = sorted(classes)
+    rest_class = SMILE if masked else names[int(rng.integers(len(names)))]
+    rest = read_grey(classes[rest_class][-1])
+    frames = round(seconds * FPS)
+    specs = plan_events(rng, frames, list(NUISANCES), n_micro=3, n_macro=1)
+    faces = nuisance_frames(rest, specs, frames, seed + 2)
+    truth = {
+        "fps": FPS,
+        "frames": frames,
+        "subject": subject,
+        "rest_label": rest_class,
+        "proxy": "HARD NEGATIVE: CK+ subject's resting face with drawn occluders, blinks and "
+        "gaze shifts; no expression (every spotted event is a false alarm)",
+        "events": [],
+        "nuisances": [
+            {"onset_frame": s.onset, "offset_frame": s.offset, "kind": s.label} for s in specs
+        ],
+    }
+    return render_frames(faces, frames, seed + 1), truth
 
 
 def make_clip(
@@ -273,6 +441,32 @@ def make_clip(
     return render_clip(rest, faces, specs, frames, seed + 1), truth
 
 
+def write_part(
+    folder: Path, members: list[str], subjects: dict[str, dict[str, list[Path]]], seed: int,
+    clips_per_subject: int, negatives: int, masked: bool,
+) -> tuple[int, int]:  # fmt: skip
+    """The clips of one part (then its hard negatives) per subject; (events, nuisances)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    events = nuisances = 0
+    for k, subject in enumerate(members):
+        for j in range(clips_per_subject + negatives):
+            clip_seed = seed * 100_003 + int(subject[1:]) * 101 + j
+            if j < clips_per_subject:
+                name = f"{subject}_{j}"
+                frames, truth = make_clip(subject, subjects[subject], clip_seed, masked=masked)
+            else:
+                name = f"{subject}_neg{j - clips_per_subject}"
+                frames, truth = make_negative_clip(
+                    subject, subjects[subject], clip_seed + 50, masked=masked
+                )
+            (folder / f"{name}.mp4").write_bytes(encode_video(frames, FPS, options=X264))
+            (folder / f"{name}.json").write_text(json.dumps(truth, indent=1) + "\n")
+            events += len(truth["events"])
+            nuisances += len(truth.get("nuisances", []))
+        print(f"{folder.name}: {k + 1}/{len(members)} {subject}", flush=True)
+    return events, nuisances
+
+
 def build(
     out: Path,
     data: Path,
@@ -282,10 +476,13 @@ def build(
     split_seed: int | None = None,
     parts: tuple[str, ...] = ("dev", "test"),
     masked: bool = False,
+    negatives: int = 0,
 ) -> dict:
     """Write ``out/dev`` and ``out/test`` (those of ``parts``; subjects split by ``split_seed``,
     default ``seed``; clips drawn with ``seed``); ``masked``: the masked proxy, of the subjects
-    with a smile and an anger or sadness image. Returns a summary (subjects, clips, events)."""
+    with a smile and an anger or sadness image; ``negatives``: hard-negative clips per subject
+    too. ``clips_per_subject`` 0 adds only negatives to an existing benchmark (its subjects,
+    from its ``benchmark.json``). Returns the summary (subjects, clips, events, negatives)."""
     exclude = held_out_subjects(repository)
     subjects = load_subjects(data, exclude)
     if masked:
@@ -296,29 +493,27 @@ def build(
         raise FileNotFoundError(f"no eligible CK+ subject under {data}")
     split_seed = seed if split_seed is None else split_seed
     dev, test = split_subjects(list(subjects), split_seed)
+    meta = out / "benchmark.json"
+    only_negatives = clips_per_subject == 0 and meta.exists()
     summary: dict = {"excluded_held_out": sorted(exclude), "seed": seed, "split_seed": split_seed,
                      "masked": masked}  # fmt: skip
+    if only_negatives:  # negatives for the benchmark's own subjects, its summary kept
+        summary = json.loads(meta.read_text())
+        dev, test = (summary.get(p, {}).get("subjects", []) for p in ("dev", "test"))
     for part, members in (("dev", dev), ("test", test)):
         if part not in parts or not members:
             continue
-        folder = out / part
-        folder.mkdir(parents=True, exist_ok=True)
-        events = 0
-        for k, subject in enumerate(members):
-            for j in range(clips_per_subject):
-                clip_seed = seed * 100_003 + int(subject[1:]) * 101 + j
-                frames, truth = make_clip(subject, subjects[subject], clip_seed, masked=masked)
-                name = f"{subject}_{j}"
-                (folder / f"{name}.mp4").write_bytes(encode_video(frames, FPS, options=X264))
-                (folder / f"{name}.json").write_text(json.dumps(truth, indent=1) + "\n")
-                events += len(truth["events"])
-            print(f"{part}: {k + 1}/{len(members)} {subject}", flush=True)
-        summary[part] = {
-            "subjects": members,
-            "clips": len(members) * clips_per_subject,
-            "events": events,
-        }
-    (out / "benchmark.json").write_text(json.dumps(summary, indent=1) + "\n")
+        events, nuisances = write_part(
+            out / part, members, subjects, seed, clips_per_subject, negatives, masked
+        )
+        entry = summary.get(part, {}) if only_negatives else {}
+        entry["subjects"] = members
+        if clips_per_subject:
+            entry.update(clips=len(members) * clips_per_subject, events=events)
+        if negatives:
+            entry.update(negative_clips=len(members) * negatives, nuisances=nuisances)
+        summary[part] = entry
+    meta.write_text(json.dumps(summary, indent=1) + "\n")
     return summary
 
 
@@ -334,10 +529,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--split-seed", type=int, help="seed of the dev/test subject split (--seed)")
     p.add_argument("--parts", default="dev,test", help="which parts to write (dev,test)")
     p.add_argument("--masked", action="store_true", help="the masked proxy (smile at rest)")
+    p.add_argument("--negatives", type=int, default=0,
+                   help="hard-negative clips per subject (occluders, blinks, gaze)")  # fmt: skip
     args = p.parse_args(argv)
     s = build(
         args.out, args.data.resolve(), args.repository, args.seed, args.clips_per_subject,
-        args.split_seed, tuple(args.parts.split(",")), args.masked,
+        args.split_seed, tuple(args.parts.split(",")), args.masked, args.negatives,
     )  # fmt: skip
     print(json.dumps({k: v for k, v in s.items() if k in ("dev", "test")}))
     return 0

@@ -29,7 +29,7 @@ from training.spot_match import Interval, Tally
 
 if TYPE_CHECKING:
     from service.faces import FaceBox
-    from service.spotting.spotter import Run, SpotParams, SpotRecord
+    from service.spotting.spotter import RuleEvidence, SpotParams, SpotRecord
 
 Clip = tuple[Sequence["SpotRecord"], list[Interval]]  # a clip's records and its true events
 Grid = dict[str, list[Any]]  # SpotParams field -> values to try (float or int fields)
@@ -121,35 +121,56 @@ def evaluate(
     data: list[Clip], classes: list[str], rest: str | None, regions: list[str], params: SpotParams
 ) -> dict[str, Any]:
     """Pooled report of ``params`` over cached (records, truth) pairs."""
-    from service.spotting.spotter import prepare
-
-    prepared = [(records, prepare(records, regions, params), truth) for records, truth in data]
-    return _score(prepared, classes, rest, params)
-
-
-def _score(
-    prepared: list[tuple[Sequence[SpotRecord], list[Run], list[Interval]]],
-    classes: list[str],
-    rest: str | None,
-    params: SpotParams,
-) -> dict[str, Any]:
-    from service.spotting.spotter import events_of
+    from service.spotting.spotter import events_of, prepare
 
     tally = Tally()
-    for records, runs, truth in prepared:
-        events = events_of(records, runs, classes, rest, params)
+    for records, truth in data:
+        events = events_of(records, prepare(records, regions, params), classes, rest, params)
         tally.add(truth, [Interval(e.onset_index, e.offset_index, e.label, e.kind) for e in events])
     return tally.report()
 
 
-# Evidence settings (each needs the signals recomputed) and score/peak settings (cheap).
+# Evidence settings (each needs the signals recomputed), score/peak settings (the candidate
+# events) and the rules (filters on the candidates: cheap).
 SIGNAL_GRID: Grid = {"smooth_s": [0.07, 0.1, 0.14]}
 PEAK_GRID: Grid = {
     "p_scale": [0.4, 0.6, 0.8, 1.0, 1.2],
     "m_scale": [1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 1e9],
     "rel_height": [0.1, 0.15, 0.2, 0.3, 0.4],
-    "min_prob_change": [0.0, 0.05, 0.1, 0.15],
 }
+RULE_GRID: Grid = {
+    "min_prob_change": [0.0, 0.05, 0.1, 0.15],
+    "min_prob_excess": [0.0, 0.1, 0.2, 0.3],
+    "min_face_motion": [0.0, 1.3, 1.6, 1.9],
+    "min_contrast": [0.0, 0.5, 0.65],
+}
+# Ties (same F1 and label accuracy) go to the stricter rules, in this order.
+STRICT = ("min_prob_change", "min_prob_excess", "min_face_motion", "min_contrast")
+Candidates = list[tuple[list[Interval], list[tuple[Interval, "RuleEvidence"]]]]
+
+
+def _candidates(prepared: list, classes: list[str], rest: str | None, params: SpotParams
+                ) -> Candidates:  # fmt: skip
+    """Per clip: its truth and every candidate event (before the rules) with its evidence."""
+    from service.spotting.spotter import candidates, rule_evidence
+
+    out: Candidates = []
+    for records, runs, truth in prepared:
+        found = candidates(records, runs, classes, rest, params)
+        out.append((truth, [
+            (Interval(e.onset_index, e.offset_index, e.label, e.kind), rule_evidence(r.signals, s))
+            for r, s, e in found
+        ]))  # fmt: skip
+    return out
+
+
+def _tally(cands: Candidates, params: SpotParams) -> dict[str, Any]:
+    from service.spotting.spotter import verdict
+
+    tally = Tally()
+    for truth, found in cands:
+        tally.add(truth, [i for i, ev in found if verdict(ev, params) is None])
+    return tally.report()
 
 
 def fit(
@@ -159,21 +180,30 @@ def fit(
     regions: list[str],
     signal_grid: Grid | None = None,
     peak_grid: Grid | None = None,
+    rule_grid: Grid | None = None,
 ) -> tuple[SpotParams, dict[str, Any], list[tuple[float, float, SpotParams, dict[str, Any]]]]:
-    """The best params of the grids by (F1, label accuracy); returns (params, report, table)."""
+    """The best params of the grids by (F1, label accuracy, then the stricter rules);
+    returns (params, report, table)."""
     from service.spotting.spotter import SpotParams, prepare
 
     signal_grid = signal_grid or SIGNAL_GRID
     peak_grid = peak_grid or PEAK_GRID
+    rule_grid = RULE_GRID if rule_grid is None else rule_grid
     table = []
     for sv in itertools.product(*signal_grid.values()):
         base = replace(SpotParams(), **dict(zip(signal_grid, sv, strict=True)))
         prepared = [(r, prepare(r, regions, base), t) for r, t in data]
         for pv in itertools.product(*peak_grid.values()):
-            params = replace(base, **dict(zip(peak_grid, pv, strict=True)))
-            rep = _score(prepared, classes, rest, params)
-            table.append((rep["f1"] or 0.0, rep["label_accuracy"] or 0.0, params, rep))
-    table.sort(key=lambda r: (r[0], r[1], r[2].min_prob_change), reverse=True)
+            peak = replace(base, **dict(zip(peak_grid, pv, strict=True)))
+            cands = _candidates(prepared, classes, rest, peak)
+            for rv in itertools.product(*rule_grid.values()):
+                params = replace(peak, **dict(zip(rule_grid, rv, strict=True)))
+                rep = _tally(cands, params)
+                table.append((rep["f1"] or 0.0, rep["label_accuracy"] or 0.0, params, rep))
+    table.sort(
+        key=lambda r: (r[0], r[1], *(getattr(r[2], k) for k in STRICT if k in rule_grid)),
+        reverse=True,
+    )
     best = table[0]
     return best[2], best[3], table
 
@@ -192,12 +222,12 @@ def params_entry(
 ) -> dict[str, Any]:
     """One model's entry of the thresholds file: the params, what they were fitted on, the
     dev figures and the top grid rows."""
-    keys = list({**SIGNAL_GRID, **PEAK_GRID})
+    keys = list({**SIGNAL_GRID, **PEAK_GRID, **RULE_GRID})
     top = [
         {"f1": round(f1, 4), "label_accuracy": round(a, 4), **{k: getattr(q, k) for k in keys}}
         for f1, a, q, _ in table[:10]
     ]
-    grid = {**SIGNAL_GRID, **PEAK_GRID}
+    grid = {**SIGNAL_GRID, **PEAK_GRID, **RULE_GRID}
     return {
         "params": asdict(params),
         "fitted": {**fitted_on, "grid": grid, "dev_report": report, "top": top},
@@ -249,7 +279,8 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps({k: v for k, v in report.items() if k != "per_kind"}), report["per_kind"])
     for f1, acc, prm, _ in table[:10]:
         print(
-            f"F1 {f1:.3f} acc {acc:.3f}", {k: getattr(prm, k) for k in {**SIGNAL_GRID, **PEAK_GRID}}
+            f"F1 {f1:.3f} acc {acc:.3f}",
+            {k: getattr(prm, k) for k in {**SIGNAL_GRID, **PEAK_GRID, **RULE_GRID}},
         )
     if args.write:
         bench = args.dev.parent / "benchmark.json"

@@ -12,8 +12,11 @@ Per run of consecutive frames with a face:
    ``s`` at or above 1 (``threshold``), each extending either side while ``s`` stays at or
    above ``rel_height`` of its peak (onset/offset), at least ``min_frames`` long, and both
    ends inside the run (a change that has not ended when the face is lost has no offset),
-   the probabilities moved (``min_prob_change``: texture alone is no event) and not begun
-   and ended by a re-snap of the face box (``max_box_step``: the crop moved, not the face).
+   and not rejected by a rule saying it is no expression of the face (``rejected``): the
+   probabilities did not move (``min_prob_change``) or no more than their usual jitter
+   (``min_prob_excess``), only the eyes moved (``min_face_motion``), a region was covered
+   (``min_contrast``: its grey-level spread flattened), or it began and ended
+   with a re-snap of the face box (``max_box_step``: the crop moved, not the face).
 4. Label: the non-rest class whose mean probability over the event rose most above the
    baseline; kind: micro when onset to offset lasts at most 0.5 s.
 
@@ -33,7 +36,15 @@ import numpy as np
 
 from service.faces import FaceBox
 from service.schemas import Event, EventEvidence
-from service.spotting.regions import BINS, CELLS, REGIONS, UPPER_REGIONS, region_features
+from service.spotting.regions import (
+    BINS,
+    CELLS,
+    DIM,
+    LBP_DIM,
+    REGIONS,
+    UPPER_REGIONS,
+    region_features,
+)
 
 if TYPE_CHECKING:
     from model_artifact import ModelVersion
@@ -83,6 +94,19 @@ class SpotParams:
     # by at least this share of the face width from one frame to the next, at the onset and
     # at the frame after the offset) is the crop moving, not the face.
     max_box_step: float = 0.05  # dev: 95 % of frame-to-frame steps are below it
+    # Not the eyes alone: an expression moves the brow or the mouth. An event in which the
+    # brow and mouth cells' texture stays under this ratio to its usual level throughout
+    # (only the eyes moved: a blink, a gaze shift; or nothing did) is dropped (0: off; a
+    # masked model: the brow).
+    min_face_motion: float = 0.0
+    # Beyond the classifier's own jitter: the probabilities must move at least this far
+    # above their usual distance from the baseline around the event (the running median of
+    # that distance; a face the model is unsure of, occluded or turned, jitters a lot).
+    min_prob_excess: float = 0.0
+    # Not covered: a hand or an object over the face flattens what it covers. An event in
+    # which a region's grey-level spread falls below this share of its resting spread is
+    # dropped (0: off).
+    min_contrast: float = 0.0
 
 
 @dataclass
@@ -94,6 +118,8 @@ class Signals:
     baseline: np.ndarray  # [T, K] baseline probabilities
     regions: list[str]
     box_step: np.ndarray | None = None  # [T] the box's move from the previous frame, / width
+    jitter: np.ndarray | None = None  # [T] running median of ``prob_change``: its usual level
+    contrast: np.ndarray | None = None  # [T, R] grey-level spread / the baseline's (1 = usual)
 
     def score(self, params: SpotParams) -> np.ndarray:
         p = self.prob_change / params.p_scale
@@ -150,14 +176,17 @@ def signals(probs: np.ndarray, feats: np.ndarray, fps: float, regions: Sequence[
     base_p = rolling_median(probs, half, step)
     prob_change = 0.5 * np.abs(probs - base_p).sum(axis=1)
     base_f = rolling_median(feats, half, step)
-    cells = feats.reshape(len(feats), len(CELLS), BINS)
-    dist = chi2(cells, base_f.reshape(cells.shape))  # [T, cells]
-    per_region = [
-        dist[:, [i for i, (n, _) in enumerate(CELLS) if n == r]].mean(axis=1) for r in regions
-    ]
-    motion = np.stack(per_region, axis=1)
+    cells = feats[:, :LBP_DIM].reshape(len(feats), len(CELLS), BINS)
+    dist = chi2(cells, base_f[:, :LBP_DIM].reshape(cells.shape))  # [T, cells]
+    members = [[i for i, (n, _) in enumerate(CELLS) if n == r] for r in regions]
+    motion = np.stack([dist[:, m].mean(axis=1) for m in members], axis=1)
     motion = motion / np.maximum(np.median(motion, axis=0, keepdims=True), 1e-6)
-    return Signals(prob_change, motion, base_p, list(regions))
+    jitter = rolling_median(prob_change[:, None], half, step)[:, 0]
+    contrast = None
+    if feats.shape[1] == DIM:  # each region's grey-level spread against its resting spread
+        ratio = feats[:, LBP_DIM:] / np.maximum(base_f[:, LBP_DIM:], 1e-3)
+        contrast = np.stack([ratio[:, m].mean(axis=1) for m in members], axis=1)
+    return Signals(prob_change, motion, base_p, list(regions), jitter=jitter, contrast=contrast)
 
 
 def peaks(score: np.ndarray, params: SpotParams) -> list[tuple[int, int, int]]:
@@ -290,8 +319,25 @@ def events_of(
     rest: str | None,
     params: SpotParams,
 ) -> list[Event]:
-    """The events of prepared ``runs`` under ``params``' score and peak settings."""
-    events: list[Event] = []
+    """The events of prepared ``runs`` under ``params``' score, peak and rule settings."""
+    return [
+        event
+        for run, span, event in candidates(records, runs, classes, rest, params)
+        if rejected(run.signals, span, params) is None
+    ]
+
+
+def candidates(
+    records: Sequence[SpotRecord],
+    runs: list[Run],
+    classes: list[str],
+    rest: str | None,
+    params: SpotParams,
+) -> list[tuple[Run, tuple[int, int, int], Event]]:
+    """Every peak of the score that begins and ends inside its run, as (run, span, event),
+    before the rules (``rejected``) look at it: what ``events_of`` keeps and the fit's rule
+    grid filters."""
+    out = []
     for run in runs:
         score = run.signals.score(params)
         last = len(score) - 1
@@ -300,21 +346,59 @@ def events_of(
             # at the end of the run (or already at its start) has no offset (onset) to report.
             if span[0] == 0 or span[2] == last:
                 continue
-            if run.signals.prob_change[span[0] : span[2] + 1].max() < params.min_prob_change:
-                continue  # texture changed, no class moved: nothing the model can name
-            if _resnapped(run.signals.box_step, span, params.max_box_step):
-                continue  # began and ended with a re-snap of the face box: the crop moved
-            events.append(_event(records, run, score, span, classes, rest, params))
-    return events
+            out.append((run, span, _event(records, run, score, span, classes, rest, params)))
+    return out
 
 
-def _resnapped(step: np.ndarray | None, span: tuple[int, int, int], limit: float) -> bool:
-    """The box jumped by ``limit`` (face widths) or more at the onset and at the first frame
-    after the offset (exactly there: a frame's tolerance cost dev F1 0.979 -> 0.962)."""
-    if step is None:
-        return False
+@dataclass(frozen=True)
+class RuleEvidence:
+    """What the rules read of a candidate event (``rule_evidence``)."""
+
+    prob_change: float  # the largest probability change from the baseline in it
+    prob_excess: float  # the largest probability change above its running median (jitter)
+    face_motion: float  # the largest brow / mouth texture change (x usual); inf: no such region
+    resnap_step: float  # the box's step at the onset and after the offset, the smaller
+    contrast: float = 1.0  # the lowest region contrast against its resting one (1 = usual)
+
+
+def rule_evidence(sig: Signals, span: tuple[int, int, int]) -> RuleEvidence:
     lo, _, hi = span
-    return bool(min(step[lo], step[hi + 1]) >= limit)
+    dp = sig.prob_change[lo : hi + 1]
+    excess = dp - sig.jitter[lo : hi + 1] if sig.jitter is not None else dp
+    others = [k for k, r in enumerate(sig.regions) if r != "eyes"]
+    face = float(sig.motion[lo : hi + 1, others].max()) if others else math.inf
+    step = sig.box_step
+    resnap = 0.0 if step is None or hi + 1 >= len(step) else float(min(step[lo], step[hi + 1]))
+    cover = 1.0 if sig.contrast is None else float(sig.contrast[lo : hi + 1].min())
+    return RuleEvidence(float(dp.max()), float(excess.max()), face, resnap, cover)
+
+
+def verdict(ev: RuleEvidence, params: SpotParams) -> str | None:
+    """The rule that drops a candidate event with evidence ``ev``, else None. Each rule is
+    evidence that the change is not an expression of the face:
+
+    - ``min_prob_change``: texture changed, no class moved (nothing the model can name);
+    - ``min_prob_excess``: the classes moved no more than the model's usual jitter there;
+    - ``min_face_motion``: neither brow nor mouth moved (a blink, a gaze shift, or nothing);
+    - ``min_contrast``: a region lost its grey-level spread (covered by a hand, an object);
+    - ``max_box_step``: it began and ended with a re-snap of the face box (the crop moved;
+      exactly there: a frame's tolerance cost dev F1 0.979 -> 0.962 in the v2 fit)."""
+    if ev.prob_change < params.min_prob_change:
+        return "min_prob_change"
+    if params.min_prob_excess > 0 and ev.prob_excess < params.min_prob_excess:
+        return "min_prob_excess"
+    if params.min_face_motion > 0 and ev.face_motion < params.min_face_motion:
+        return "min_face_motion"
+    if ev.contrast < params.min_contrast:
+        return "min_contrast"
+    if ev.resnap_step >= params.max_box_step:
+        return "max_box_step"
+    return None
+
+
+def rejected(sig: Signals, span: tuple[int, int, int], params: SpotParams) -> str | None:
+    """The rule that drops the candidate event ``span`` (positions in the run), else None."""
+    return verdict(rule_evidence(sig, span), params)
 
 
 def spot(

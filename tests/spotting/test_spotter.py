@@ -10,7 +10,7 @@ import pytest
 
 from service.faces import FaceBox
 from service.spotting import Spotter, analysis_for
-from service.spotting.regions import BINS, CELLS, DIM, lbp_codes, region_features
+from service.spotting.regions import BINS, CELLS, DIM, LBP_DIM, lbp_codes, region_features
 from service.spotting.spotter import SpotParams, peaks, rolling_median, smooth, spot
 
 CLASSES = ["anger", "contempt", "disgust", "happiness", "sadness", "neutral"]
@@ -157,8 +157,11 @@ def test_region_features():
     grey = np.random.default_rng(0).integers(0, 256, (120, 160), dtype=np.uint8)
     f = region_features(grey, FaceBox(30, 20, 80, 80, 1.0))
     assert f.shape == (DIM,) and f.dtype == np.float32
-    hist = f.reshape(len(CELLS), BINS)
+    hist = f[:LBP_DIM].reshape(len(CELLS), BINS)
     np.testing.assert_allclose(hist.sum(axis=1), 1.0, rtol=1e-5)
+    assert (f[LBP_DIM:] > 30).all()  # noise: each cell has a grey-level spread (contrast)
+    flat_f = region_features(np.full((120, 160), 90, np.uint8), FaceBox(30, 20, 80, 80, 1.0))
+    assert flat_f is not None and (flat_f[LBP_DIM:] == 0).all()  # a flat (covered) cell: 0
     assert region_features(grey, None) is None
 
 
