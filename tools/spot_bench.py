@@ -341,16 +341,17 @@ def nuisance_frames(
     ``NUISANCES`` kind) applied by its weight (an occluder slides, an eye change fades)."""
     rng = np.random.default_rng(seed)
     base = rest.astype(np.float32)
-    drawn = []
+    drawn: list[tuple[Spec, Hand | np.ndarray, np.ndarray]] = []  # (spec, what, texture)
+    none = np.zeros_like(base)
     for s in specs:
         if s.label == "occluder":
             tex = cv2.GaussianBlur(rng.normal(0, 9, rest.shape).astype(np.float32), (0, 0), 1.0)
             drawn.append((s, random_hand(rng, base), tex))
         elif s.label == "blink":
-            drawn.append((s, closed_eyes(base), None))
+            drawn.append((s, closed_eyes(base), none))
         else:
             dx, dy = float(rng.choice([-1.5, 1.5])), float(rng.uniform(-1.2, 0.5))
-            drawn.append((s, shifted_eyes(base, dx, dy), None))
+            drawn.append((s, shifted_eyes(base, dx, dy), none))
     out = []
     for i in range(frames):
         face = base.copy()
