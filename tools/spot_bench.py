@@ -354,7 +354,7 @@ def nuisance_frames(
             drawn.append((s, shifted_eyes(base, dx, dy), none))
     out = []
     for i in range(frames):
-        face = base.copy()
+        face: np.ndarray = base.copy()
         for s, what, tex in drawn:
             w = s.weight(i)
             if w <= 0:
