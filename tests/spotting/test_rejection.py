@@ -135,3 +135,29 @@ def test_hard_negative_clips_have_no_event_and_change_where_their_nuisances_are(
     assert all(np.array_equal(frames[i], frames[0]) for i in still)
     assert not np.array_equal(frames[45], frames[0])
     assert not np.array_equal(frames[120], frames[0])
+
+
+def test_a_covered_region_is_no_expression() -> None:
+    recs = records(events=[(100, 110, 3)], moving=("mouth",))
+    mouth = [i for i, (name, _) in enumerate(CELLS) if name == "mouth"]
+    for r in recs:  # each cell's grey-level spread; a hand flattens the mouth in the event
+        spread = np.full(len(CELLS), 40.0, np.float32)
+        if 100 <= r.index <= 110:
+            spread[mouth] = 12.0
+        r.features = np.concatenate([r.features, spread])
+    assert len(run(recs, params=OPEN)) == 1
+    assert run(recs, params=replace(OPEN, min_contrast=0.5)) == []
+    assert len(run(recs, params=replace(OPEN, min_contrast=0.25))) == 1
+
+
+def test_the_report_counts_hard_negatives_apart() -> None:
+    from training.spot_report import figures, negatives
+
+    ok = {"true": 4, "tp": 4, "spotted": 4, "label_ok": 4, "micro_true": 3, "micro_tp": 3}
+    rows = [{"clip": "a", "duration_s": 10.0, **ok},
+            {"clip": "a_neg0", "duration_s": 10.0, "true": 0, "tp": 0, "spotted": 2,
+             "label_ok": 0, "micro_true": 0, "micro_tp": 0}]  # fmt: skip
+    assert negatives(rows) == {"clips": 1, "seconds": 10.0, "events": 2, "events_per_min": 6.0}
+    assert negatives(rows[:1]) is None
+    assert figures(rows[:1], n=10)["f1"]["value"] == 1.0
+    assert figures(rows, n=10)["f1"]["value"] == pytest.approx(8 / 10)
