@@ -157,7 +157,7 @@ def test_the_report_counts_hard_negatives_apart() -> None:
     rows = [{"clip": "a", "duration_s": 10.0, **ok},
             {"clip": "a_neg0", "duration_s": 10.0, "true": 0, "tp": 0, "spotted": 2,
              "label_ok": 0, "micro_true": 0, "micro_tp": 0}]  # fmt: skip
-    assert negatives(rows) == {"clips": 1, "seconds": 10.0, "events": 2, "events_per_min": 6.0}
+    assert negatives(rows) == {"clips": 1, "seconds": 10.0, "events": 2, "events_per_min": 12.0}
     assert negatives(rows[:1]) is None
     assert figures(rows[:1], n=10)["f1"]["value"] == 1.0
     assert figures(rows, n=10)["f1"]["value"] == pytest.approx(8 / 10)
