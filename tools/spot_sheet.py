@@ -1,5 +1,5 @@
-"""A contact sheet of spotted events, to check them by eye: ``python -m tools.spot_sheet VIDEO
-OUT.png [--model micro-cnn] [--params FILE]``.
+"""A contact sheet of spotted events, to check them by eye: ``python -m tools.spot_sheet OUT.jpg
+VIDEO [VIDEO ...] [--model micro-cnn] [--params FILE]``.
 
 The video runs through the service pipeline on every frame with the spotter (as
 ``/v1/predict?sample_interval=0`` does); for each event a row shows the face 0.5 s before the
@@ -36,7 +36,8 @@ def frames_at(video: Path, wanted: set[int]) -> dict[int, np.ndarray]:
     return out
 
 
-def sheet(video: Path, response: PredictResponse, out: Path) -> Path:
+def rows_of(video: Path, response: PredictResponse) -> list[np.ndarray]:
+    """One image row per event of ``response``: the face 0.5 s before, onset, apex, offset."""
     boxes = {f.index: f.face for f in response.frames if f.face is not None}
     fps = response.media.fps or 30.0
     rows = []
@@ -69,13 +70,20 @@ def sheet(video: Path, response: PredictResponse, out: Path) -> Path:
         row = np.hstack(cells)
         ev = e.evidence
         caption = (
-            f"{e.kind} {e.label} {e.onset_s:.2f}-{e.offset_s:.2f}s conf {e.confidence:.2f} | "
+            f"{video.stem[:14]} {e.kind} {e.label} {e.onset_s:.2f}-{e.offset_s:.2f}s "
+            f"conf {e.confidence:.2f} | "
             f"{ev.signal}/{ev.region} score {ev.score:.2f} dp {ev.probability_change:.2f} "
             f"base {ev.baseline_label}"
         )
         bar = np.full((18, row.shape[1]), 255, np.uint8)
         cv2.putText(bar, caption, (3, 13), cv2.FONT_HERSHEY_SIMPLEX, 0.38, 0, 1)
         images.append(np.vstack([bar, row]))
+    return images
+
+
+def sheet(rows: list[np.ndarray], out: Path) -> Path:
+    """The rows stacked into one image at ``out`` (a note when there are none)."""
+    images = list(rows)
     if not images:
         images = [np.full((40, 4 * (CELL + 2)), 255, np.uint8)]
         cv2.putText(images[0], "no event spotted", (5, 25), cv2.FONT_HERSHEY_SIMPLEX, 0.5, 0, 1)
@@ -85,33 +93,37 @@ def sheet(video: Path, response: PredictResponse, out: Path) -> Path:
 
 
 async def run(
-    video: Path, out: Path, repository: Path, model: str, params: Path | None = None
+    videos: list[Path], out: Path, repository: Path, model: str, params: Path | None = None
 ) -> None:
     from service.spotting import Spotter
     from service.spotting.params import fitted_params
     from training.spot_eval import Runner
 
+    rows = []
     async with Runner(repository, model) as runner:
         spotter = Spotter(fitted_params(model, params) if params else None)
-        response = await runner.predict(video, spotter)
-    for e in response.events or []:
-        print(
-            f"{e.kind:5s} {e.label:10s} frames {e.onset_index}-{e.apex_index}-{e.offset_index} "
-            f"({e.onset_s:.2f}-{e.offset_s:.2f} s) conf {e.confidence:.2f} "
-            f"{e.evidence.signal}/{e.evidence.region} score {e.evidence.score:.2f}"
-        )
-    print(f"wrote {sheet(video, response, out)}")
+        for video in videos:
+            response = await runner.predict(video, spotter)
+            for e in response.events or []:
+                print(
+                    f"{video.name} {e.kind:5s} {e.label:10s} frames {e.onset_index}-"
+                    f"{e.apex_index}-{e.offset_index} ({e.onset_s:.2f}-{e.offset_s:.2f} s) "
+                    f"conf {e.confidence:.2f} {e.evidence.signal}/{e.evidence.region} "
+                    f"score {e.evidence.score:.2f}"
+                )
+            rows += rows_of(video, response)
+    print(f"wrote {sheet(rows, out)}")
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m tools.spot_sheet", description=__doc__)
-    p.add_argument("video", type=Path)
     p.add_argument("out", type=Path)
+    p.add_argument("videos", type=Path, nargs="+")
     p.add_argument("--repository", type=Path, default=Path("model_repository"))
     p.add_argument("--model", default="micro-cnn")
     p.add_argument("--params", type=Path, help="a thresholds file (default: the service's)")
     args = p.parse_args(argv)
-    asyncio.run(run(args.video, args.out, args.repository, args.model, args.params))
+    asyncio.run(run(args.videos, args.out, args.repository, args.model, args.params))
     return 0
 
 

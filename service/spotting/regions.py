@@ -11,7 +11,6 @@ al., ICPR 2014; MEGC's baseline), on three regions instead of a 6x6 grid.
 
 from __future__ import annotations
 
-import math
 from functools import cache
 
 import cv2
@@ -112,26 +111,32 @@ def histograms(codes: np.ndarray) -> np.ndarray:
     return (hist / np.maximum(1.0, hist.sum(axis=1, keepdims=True))).ravel()
 
 
+@cache
+def _corners(n: int) -> tuple[np.ndarray, ...]:
+    """Per cell of ``n`` x ``n`` codes: its rows r0, r1, columns x0, x1 and pixel count."""
+    c0, c1, mid = round(0.1 * n), round(0.9 * n), n // 2
+    box = []
+    for name, side in CELLS:
+        top, bottom = REGIONS[name]
+        x0, x1 = (c0, mid) if side == "left" else (mid, c1)
+        box.append((round(top * n), round(bottom * n), x0, x1))
+    r0, r1, x0, x1 = (np.array(v) for v in zip(*box, strict=True))
+    return r0, r1, x0, x1, np.maximum(1, (r1 - r0) * (x1 - x0)).astype(np.float64)
+
+
 def contrasts(crop: np.ndarray) -> np.ndarray:
     """float32 [len(CELLS)]: the grey-level standard deviation of every cell of the crop (on
-    the pixels its LBP codes describe): a face's own features (brows, eyes, lips) make it;
-    a hand or an object covering a cell flattens it."""
-    inner = crop[1:-1, 1:-1].astype(np.float32)
-    n = inner.shape[0]
-    c0, c1, mid = round(0.1 * n), round(0.9 * n), n // 2
-    sums = np.zeros((n + 1, 2, 2), np.float64)  # cumulative [row, side, (x, x^2)]
-    for k, cols in enumerate((slice(c0, mid), slice(mid, c1))):
-        part = inner[:, cols]
-        sums[1:, k, 0] = np.cumsum(part.sum(axis=1))
-        sums[1:, k, 1] = np.cumsum((part * part).sum(axis=1))
-    out = np.empty(len(CELLS), np.float32)
-    for i, (name, side) in enumerate(CELLS):
-        top, bottom = REGIONS[name]
-        r0, r1, k = round(top * n), round(bottom * n), 0 if side == "left" else 1
-        count = max(1, (r1 - r0) * ((mid - c0) if k == 0 else (c1 - mid)))
-        m1, m2 = (sums[r1, k] - sums[r0, k]) / count
-        out[i] = math.sqrt(max(0.0, m2 - m1 * m1))
-    return out
+    the pixels its LBP codes describe; integral images): a face's own features (brows, eyes,
+    lips) make it; a hand or an object covering a cell flattens it."""
+    total, squares = cv2.integral2(np.ascontiguousarray(crop[1:-1, 1:-1]), sdepth=cv2.CV_64F)
+    r0, r1, x0, x1, count = _corners(crop.shape[0] - 2)
+
+    def cell_sums(image: np.ndarray) -> np.ndarray:
+        return image[r1, x1] - image[r0, x1] - image[r1, x0] + image[r0, x0]
+
+    mean = cell_sums(total) / count
+    var = cell_sums(squares) / count - mean * mean
+    return np.sqrt(np.maximum(var, 0.0)).astype(np.float32)
 
 
 def region_features(grey: np.ndarray, box: FaceBox | None) -> np.ndarray | None:

@@ -161,3 +161,18 @@ def test_the_report_counts_hard_negatives_apart() -> None:
     assert negatives(rows[:1]) is None
     assert figures(rows[:1], n=10)["f1"]["value"] == 1.0
     assert figures(rows, n=10)["f1"]["value"] == pytest.approx(8 / 10)
+
+
+def test_contrasts_are_the_cells_grey_level_spread() -> None:
+    from service.spotting.regions import contrasts
+
+    crop = np.random.default_rng(4).integers(0, 256, (64, 64), dtype=np.uint8)
+    inner = crop[1:-1, 1:-1].astype(np.float64)
+    n = inner.shape[0]
+    c0, c1, mid = round(0.1 * n), round(0.9 * n), n // 2
+    want = []
+    for name, side in CELLS:
+        top, bottom = REGIONS[name]
+        cols = slice(c0, mid) if side == "left" else slice(mid, c1)
+        want.append(inner[round(top * n) : round(bottom * n), cols].std())
+    np.testing.assert_allclose(contrasts(crop), want, rtol=1e-4)
