@@ -118,10 +118,11 @@ def _corners(n: int) -> tuple[np.ndarray, ...]:
     box = []
     for name, side in CELLS:
         top, bottom = REGIONS[name]
-        x0, x1 = (c0, mid) if side == "left" else (mid, c1)
-        box.append((round(top * n), round(bottom * n), x0, x1))
+        left, right = (c0, mid) if side == "left" else (mid, c1)
+        box.append((round(top * n), round(bottom * n), left, right))
     r0, r1, x0, x1 = (np.array(v) for v in zip(*box, strict=True))
-    return r0, r1, x0, x1, np.maximum(1, (r1 - r0) * (x1 - x0)).astype(np.float64)
+    count = np.maximum(1, (r1 - r0) * (x1 - x0)).astype(np.float64)
+    return r0, r1, x0, x1, count
 
 
 def contrasts(crop: np.ndarray) -> np.ndarray:
