@@ -47,7 +47,6 @@ def _riu2_table() -> np.ndarray:
 _RIU2 = _riu2_table()
 # The 8 neighbours of the centre, in circular order.
 _OFFSETS = ((0, 0), (0, 1), (0, 2), (1, 2), (2, 2), (2, 1), (2, 0), (1, 0))
-_BITS = np.array([1 << k for k in range(8)], np.uint8)
 
 
 def lbp_codes(img: np.ndarray) -> np.ndarray:
@@ -55,11 +54,11 @@ def lbp_codes(img: np.ndarray) -> np.ndarray:
     h, w = img.shape
     centre = img[1 : h - 1, 1 : w - 1]
     code = np.zeros(centre.shape, np.uint8)
-    ge = np.empty(centre.shape, bool)
     for k, (dy, dx) in enumerate(_OFFSETS):
-        np.greater_equal(img[dy : dy + h - 2, dx : dx + w - 2], centre, out=ge)
-        code += ge * _BITS[k]
-    return _RIU2[code]
+        # 255 where the neighbour >= the centre, its bit k kept (OpenCV: half numpy's time)
+        ge: np.ndarray = cv2.compare(img[dy : dy + h - 2, dx : dx + w - 2], centre, cv2.CMP_GE)
+        code |= ge & np.uint8(1 << k)
+    return cv2.LUT(code, _RIU2)
 
 
 def face_crop(grey: np.ndarray, box: FaceBox, size: int = SIZE) -> np.ndarray:

@@ -176,3 +176,17 @@ def test_contrasts_are_the_cells_grey_level_spread() -> None:
         cols = slice(c0, mid) if side == "left" else slice(mid, c1)
         want.append(inner[round(top * n) : round(bottom * n), cols].std())
     np.testing.assert_allclose(contrasts(crop), want, rtol=1e-4)
+
+
+def test_lbp_codes_are_the_riu2_codes_of_the_eight_comparisons() -> None:
+    from service.spotting.regions import _OFFSETS, _RIU2
+
+    rng = np.random.default_rng(5)
+    for img in (rng.integers(0, 256, (30, 40), dtype=np.uint8),
+                np.clip(rng.normal(100, 2, (30, 40)), 0, 255).astype(np.uint8)):  # fmt: skip
+        h, w = img.shape
+        centre = img[1:-1, 1:-1]
+        code = np.zeros(centre.shape, np.uint8)
+        for k, (dy, dx) in enumerate(_OFFSETS):
+            code |= (img[dy : dy + h - 2, dx : dx + w - 2] >= centre).astype(np.uint8) << k
+        np.testing.assert_array_equal(lbp_codes(img), _RIU2[code])
