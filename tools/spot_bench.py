@@ -455,10 +455,11 @@ def write_part(
             if j < clips_per_subject:
                 name = f"{subject}_{j}"
                 frames, truth = make_clip(subject, subjects[subject], clip_seed, masked=masked)
-            else:
-                name = f"{subject}_neg{j - clips_per_subject}"
+            else:  # seeded by the negative's own number: the same clips built alone or not
+                neg = j - clips_per_subject
+                name = f"{subject}_neg{neg}"
                 frames, truth = make_negative_clip(
-                    subject, subjects[subject], clip_seed + 50, masked=masked
+                    subject, subjects[subject], clip_seed - j + 50 + neg, masked=masked
                 )
             (folder / f"{name}.mp4").write_bytes(encode_video(frames, FPS, options=X264))
             (folder / f"{name}.json").write_text(json.dumps(truth, indent=1) + "\n")
