@@ -3,11 +3,13 @@
 ``python -m training.spot_fit DEV_DIR [--model M] [--write service/spotting/params.json]``
 runs every clip through the service pipeline once with the model's default version (every
 frame, the spotter's features), keeps the per-frame records (cached as ``.npz`` per model
-version), then searches a grid of ``SpotParams`` for the best pooled F1 (MEGC rule), ties
-going to label accuracy, then to the stricter ``min_prob_change``. The records are the
-pipeline's own, so the fitted spotter is the one ``/v1/predict`` runs; only ``finish`` is
-repeated per grid point. ``--write`` stores the best setting, with what it was fitted on, in
-the thresholds file the service reads (``service.spotting.params``).
+version), then searches a grid of ``SpotParams`` for the best pooled F1 (MEGC rule) over the dev
+clips, hard negatives included (``tools.spot_bench --negatives``: every event on them is a
+false positive), ties going to label accuracy, then to the stricter rules. The records are
+the pipeline's own, so the fitted spotter is the one ``/v1/predict`` runs; only ``finish`` is
+repeated per signal and peak setting, and the rejection rules (``spotter.verdict``) filter
+its candidate events per rule setting. ``--write`` stores the best setting, with what it was
+fitted on, in the thresholds file the service reads (``service.spotting.params``).
 """
 
 from __future__ import annotations
