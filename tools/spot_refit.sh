@@ -22,5 +22,6 @@ run -m training.spot_report --bench "micro-seed0=$root/s0/test" --bench "micro-s
   --masked "masked-seed2=$root/masked/test" --masked "masked-seed3=$root/masked-s3/test" \
   --real ../shared/data/video --out build/spot/report
 run -m tools.spot_sheet docs/images/spotting-real.jpg ../shared/data/video/*.mp4 ../shared/data/video/*.mov
+run -m tools.spot_sheet docs/images/spotting-real-masked.jpg ../shared/data/video/*.mp4 ../shared/data/video/*.mov --model masked-cnn
 run -m bench.spotting --out build/spot/overhead.json
 echo "figures: build/spot/report/report.md; sheet: docs/images/spotting-real.jpg; overhead: build/spot/overhead.json"
