@@ -293,7 +293,10 @@ def prepare(records: Sequence[SpotRecord], regions: list[str], params: SpotParam
             continue
         fps = (len(run) - 1) / max(t[-1] - t[0], 1e-6)
         probs = np.stack([records[i].probs for i in run]).astype(np.float32)
-        feats = np.stack([records[i].features for i in run]).astype(np.float32)
+        rows = [np.asarray(records[i].features) for i in run]
+        if len({len(f) for f in rows}) > 1:  # a job resumed across versions: the common part
+            rows = [f[:LBP_DIM] for f in rows]
+        feats = np.stack(rows).astype(np.float32)
         sig = signals(probs, feats, fps, regions, params)
         sig.box_step = box_steps([records[i].box for i in run])
         runs.append(Run(run, t, probs, sig))

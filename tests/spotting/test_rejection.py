@@ -190,3 +190,11 @@ def test_lbp_codes_are_the_riu2_codes_of_the_eight_comparisons() -> None:
         for k, (dy, dx) in enumerate(_OFFSETS):
             code |= (img[dy : dy + h - 2, dx : dx + w - 2] >= centre).astype(np.uint8) << k
         np.testing.assert_array_equal(lbp_codes(img), _RIU2[code])
+
+
+def test_records_with_and_without_contrast_still_spot() -> None:
+    # A job checkpointed by a version whose descriptors had no contrast, resumed by this one.
+    recs = records(events=[(100, 110, 3)])
+    for r in recs[150:]:
+        r.features = np.concatenate([r.features, np.full(len(CELLS), 40.0, np.float32)])
+    assert len(run(recs, params=replace(OPEN, min_contrast=0.5))) == 1
