@@ -11,6 +11,18 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+# Fixtures that start a gateway process (uvicorn in a subprocess): a test using one pays that
+# process's start (TensorFlow's import and the model loads, 10-15 s on a quiet machine), so it is
+# slow: `make test` runs it, `make test-fast` (the edit loop) leaves it out.
+GATEWAY_PROCESS_FIXTURES = frozenset({"server", "live"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that uses a gateway-process fixture ``slow``."""
+    for item in items:
+        if GATEWAY_PROCESS_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
 
 def write_image_folder(
     root: Path,

@@ -65,10 +65,10 @@ class LiteRuntime:
 
     name = "tflite"
 
-    def __init__(self, model: ModelVersion) -> None:
+    def __init__(self, model: ModelVersion, key: str | None = None) -> None:
         import tensorflow as tf
 
-        flatbuffer = _converted(model)
+        flatbuffer = _converted(model, key)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "tf.lite.Interpreter is deprecated"
             self._it = tf.lite.Interpreter(
@@ -103,24 +103,30 @@ class LiteRuntime:
 
 
 _CONVERTED: dict[str, bytes] = {}
+_AGREES: dict[str, bool] = {}  # content key -> the TFLite conversion passed the parity probe
 _CONVERTED_LOCK = threading.Lock()
 
 
-def _converted(model: ModelVersion) -> bytes:
-    """The model's serving signature as a TFLite flatbuffer, converted once per process and
-    SavedModel content (keyed by a SHA-256 of its files: a gateway or a test that starts many
-    backends, or copies a repository, converts each model once; ~1 s each)."""
-    import tensorflow as tf
-
+def content_key(model: ModelVersion) -> str:
+    """A SHA-256 of the SavedModel's files (names and bytes): equal for copies of a version."""
     root = Path(model.path)
     digest = hashlib.sha256()
     for f in sorted(p for p in root.rglob("*") if p.is_file()):
         digest.update(str(f.relative_to(root)).encode() + b"\0" + f.read_bytes())
-    key = digest.hexdigest()
+    return digest.hexdigest()
+
+
+def _converted(model: ModelVersion, key: str | None = None) -> bytes:
+    """The model's serving signature as a TFLite flatbuffer, converted once per process and
+    SavedModel content (a gateway or a test that starts many backends, or copies a
+    repository, converts each model once; ~1 s each)."""
+    import tensorflow as tf
+
+    key = key or content_key(model)
     with _CONVERTED_LOCK:
         if key not in _CONVERTED:
             converter = tf.lite.TFLiteConverter.from_saved_model(
-                str(root), signature_keys=[SIGNATURE]
+                str(model.path), signature_keys=[SIGNATURE]
             )
             _CONVERTED[key] = converter.convert()
         return _CONVERTED[key]
@@ -128,25 +134,38 @@ def _converted(model: ModelVersion) -> bytes:
 
 def load_runtime(model: ModelVersion, wanted: RuntimeName) -> Runtime:
     """``wanted`` for ``model``, warmed up; TFLite falls back to the SavedModel (logged) when
-    it cannot convert the model or disagrees with it on a probe batch."""
+    it cannot convert the model or disagrees with it on a probe batch. The probe's verdict is
+    kept per process and model content, like the conversion: a model content that passed it
+    once starts as TFLite without loading the SavedModel again."""
+    key = content_key(model)
+    if wanted == "tflite" and _AGREES.get(key):
+        lite = LiteRuntime(model, key)
+        lite.run(_probe(model))  # warm-up
+        return lite
     reference = SavedModelRuntime(model)
-    spec = model.card.input
-    probe = np.random.default_rng(0).integers(
-        0, 256, (4, spec.height, spec.width, 1), dtype=np.uint8
-    )
+    probe = _probe(model)
     expected = reference.run(probe)
     if wanted == "savedmodel":
         return reference
     try:
-        lite = LiteRuntime(model)
+        lite = LiteRuntime(model, key)
         got = lite.run(probe)
     except Exception as exc:  # any converter or interpreter failure: fall back
         log.warning("%s/%s runs as a SavedModel: no TFLite (%s)", model.name, model.version, exc)
         return reference
     diff = float(np.max(np.abs(got - expected))) if got.shape == expected.shape else np.inf
-    if not diff <= PARITY_ATOL:
+    _AGREES[key] = diff <= PARITY_ATOL
+    if not _AGREES[key]:
         log.warning(
             "%s/%s runs as a SavedModel: TFLite differs by %.2g", model.name, model.version, diff
         )
         return reference
     return lite
+
+
+def _probe(model: ModelVersion) -> np.ndarray:
+    """The parity probe and warm-up batch: 4 random uint8 rows of the model's input shape."""
+    spec = model.card.input
+    return np.random.default_rng(0).integers(
+        0, 256, (4, spec.height, spec.width, 1), dtype=np.uint8
+    )

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from model_artifact import ModelVersion
+from service.backends import runtimes
 from service.backends.embedded import EmbeddedBackend
 from service.backends.runtimes import (
     PARITY_ATOL,
@@ -67,12 +68,35 @@ def test_a_model_that_does_not_agree_runs_as_a_savedmodel(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     model = Catalogue(SHIPPED).get("micro-cnn")
+    monkeypatch.setattr(runtimes, "_AGREES", {})  # no verdict kept from earlier loads
     real_run = LiteRuntime.run
     monkeypatch.setattr(LiteRuntime, "run", lambda self, b: real_run(self, b) + 0.01)
     with caplog.at_level(logging.WARNING, logger="mmed.backend.embedded"):
         runtime = load_runtime(model, "tflite")
     assert isinstance(runtime, SavedModelRuntime)
     assert "TFLite differs" in caplog.text
+
+
+def test_a_content_that_agreed_once_starts_without_the_savedmodel(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import shutil
+
+    monkeypatch.setattr(runtimes, "_AGREES", {})
+    model = Catalogue(SHIPPED).get("micro-cnn")
+    assert isinstance(load_runtime(model, "tflite"), LiteRuntime)  # probed against the signature
+
+    def no_savedmodel(self: SavedModelRuntime, model: ModelVersion) -> None:
+        raise AssertionError("the SavedModel was loaded again")
+
+    monkeypatch.setattr(SavedModelRuntime, "__init__", no_savedmodel)
+    copy = tmp_path / "micro-cnn"
+    shutil.copytree(SHIPPED / "micro-cnn", copy)  # same content elsewhere: the same verdict
+    again = load_runtime(Catalogue(tmp_path).get("micro-cnn"), "tflite")
+    assert isinstance(again, LiteRuntime)
+    (copy / str(model.version) / "variables" / "variables.index").write_bytes(b"changed")
+    with pytest.raises(AssertionError, match="loaded again"):  # new content: probed again
+        load_runtime(Catalogue(tmp_path).get("micro-cnn"), "tflite")
 
 
 def test_wrong_and_empty_batches() -> None:

@@ -115,6 +115,7 @@ def test_cost_of_an_exported_version(tiny_repository, tmp_path, capsys):
     assert "1.00x the first" in capsys.readouterr().out
 
 
+@pytest.mark.slow  # trains every architecture on two datasets
 def test_arch_table_on_two_datasets_renders_into_the_card(tmp_path: Path):
     from test_sources import presplit, write_image_folder
 
