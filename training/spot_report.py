@@ -145,6 +145,7 @@ async def build_report(args: argparse.Namespace) -> dict[str, Any]:
     if args.real:
         for model in (args.model, args.masked_model):
             part = await evaluate_folder(Path(args.real), repo, model)
+            report.setdefault("params", {})[model] = part["params"]
             key = "real" if model == args.model else "real_masked"
             report[key] = {**part, "model": f"{part['model']['name']} v{part['model']['version']}"}
     return report

@@ -133,6 +133,8 @@ def rolling_median(x: np.ndarray, half: int, step: int = 1, block: int = 2**22) 
     itself); the whole of ``x`` when it is shorter. Computed every ``step`` rows (and at the
     last) and interpolated linearly in between: a median over seconds moves slowly."""
     t_len = len(x)
+    if t_len <= 2 * half + 1:  # one window holds the whole run: its median, on every row
+        return np.repeat(np.median(x, axis=0, keepdims=True), t_len, axis=0).astype(x.dtype)
     knots = np.unique(np.append(np.arange(0, t_len, max(1, step)), t_len - 1))
     offsets = np.arange(0, 2 * half + 1, max(1, step))
     rows = max(1, block // max(1, len(offsets) * x.shape[1]))

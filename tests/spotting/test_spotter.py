@@ -143,6 +143,11 @@ def test_rolling_median_and_smooth_match_naive():
     knot = np.median(x[np.arange(0, 9, 2)], axis=0)
     np.testing.assert_allclose(strided[0], knot, rtol=1e-6)
     np.testing.assert_allclose(strided[1], (strided[0] + strided[2]) / 2, rtol=1e-5)
+    # A run shorter than the window: the median of the whole run on every row (not a window
+    # padded with copies of the last row).
+    short = np.concatenate([np.zeros((7, 3)), np.ones((3, 3))]).astype(np.float32)
+    for step in (1, 2):
+        np.testing.assert_array_equal(rolling_median(short, 8, step), np.zeros((10, 3)))
     s = smooth(x, 3)
     np.testing.assert_allclose(s[10], x[9:12].mean(axis=0), rtol=1e-5)
     assert smooth(x, 1) is x
