@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from training.pipeline import RunConfig
 
 log = logging.getLogger("training")
+CALIBRATIONS = ("temperature", "bcts", "temperature-rest")
 
 
 def _add_data_args(p: argparse.ArgumentParser, data_help: str | None = None) -> None:
@@ -125,9 +126,10 @@ def _add_recipe_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--calibration",
-        choices=("temperature", "bcts"),
+        choices=CALIBRATIONS,
         default="temperature",
-        help="with --calibrate: temperature only, or with per-class offsets (BCTS)",
+        help="with --calibrate: temperature only, with per-class offsets (BCTS), or with a "
+        "rest-class decision offset for validation macro-F1 (temperature-rest)",
     )
     p.add_argument(
         "--recipe",
@@ -459,7 +461,7 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--run", required=True)
     p.add_argument("--out", required=True, help="new run directory")
-    p.add_argument("--method", choices=("temperature", "bcts"), default="bcts")
+    p.add_argument("--method", choices=CALIBRATIONS, default="bcts")
 
     p = sub.add_parser(
         "masked-proxy",

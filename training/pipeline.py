@@ -63,7 +63,9 @@ class RunConfig:
     skip_folders: dict[str, list[str]] = field(default_factory=dict)
     oversample: dict[str, int] = field(default_factory=dict)
     calibrate: bool = False
-    calibration: str = "temperature"  # or "bcts": temperature + per-class offsets
+    # or "bcts" (temperature + per-class offsets, NLL) or "temperature-rest" (temperature, then
+    # one offset on the rest class's logit for validation macro-F1)
+    calibration: str = "temperature"
     cnn_width: int = 1  # the CNN's width multiplier and batch norm (training.archs.build_model)
     cnn_batchnorm: bool = False
     cnn_depth: int = 1  # convolutions per CNN block (2 = the v3 "deep" layout)
@@ -326,10 +328,7 @@ def _finish(
     temperature = bias = None
     if config.calibrate and val_index is not None:
         val_probs = predict_probs(model, ds.images[val_index])
-        if config.calibration == "bcts":
-            temperature, bias = calibration.fit_bias_temperature(val_probs, ds.labels[val_index])
-        else:
-            temperature = calibration.fit_temperature(val_probs, ds.labels[val_index])
+        temperature, bias = _calibrate(config, ds, val_probs, ds.labels[val_index])
         model = calibration.with_temperature(model, temperature, bias)
         log.info(
             "temperature %.3f, class offsets %s fitted on %d validation images",
@@ -359,6 +358,24 @@ def _finish(
         bias=bias,
         validation=validation,
     )
+
+
+def _calibrate(
+    config: RunConfig, ds: Dataset, probs: np.ndarray, labels: np.ndarray
+) -> tuple[float, list[float] | None]:
+    """``(temperature, class offsets)`` by ``config.calibration`` on validation ``probs``."""
+    if config.calibration == "bcts":
+        return calibration.fit_bias_temperature(probs, labels)
+    temperature = calibration.fit_temperature(probs, labels)
+    if config.calibration == "temperature-rest":
+        rest = REST_CLASS[config.task]
+        if rest not in ds.classes:
+            raise ValueError(f"temperature-rest needs the rest class {rest!r} among the classes")
+        bias = calibration.fit_rest_offset(probs, labels, ds.classes.index(rest), temperature)
+        return temperature, bias
+    if config.calibration != "temperature":
+        raise ValueError(f"unknown calibration {config.calibration!r}")
+    return temperature, None
 
 
 def recalibrate(run_dir: Path, method: str = "bcts") -> RunResult:
