@@ -410,7 +410,7 @@ def cmd_record(args: argparse.Namespace) -> int:
 def cmd_recalibrate(args: argparse.Namespace) -> int:
     from training import pipeline
 
-    result = pipeline.recalibrate(Path(args.run), args.method)
+    result = pipeline.recalibrate(Path(args.run), args.method, args.rest_min_recall)
     pipeline.save_run(result, Path(args.out))
     for name, metrics in result.per_dataset.items():
         print(f"{result.config.name} on {name}: {_details(metrics)}")
@@ -462,6 +462,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--run", required=True)
     p.add_argument("--out", required=True, help="new run directory")
     p.add_argument("--method", choices=CALIBRATIONS, default="bcts")
+    p.add_argument(
+        "--rest-min-recall",
+        type=float,
+        help="temperature-rest: the validation recall the rest class must keep",
+    )
 
     p = sub.add_parser(
         "masked-proxy",

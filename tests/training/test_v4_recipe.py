@@ -16,6 +16,7 @@ def test_v4_is_v3_with_more_epochs_and_the_rest_offset():
     v3, v4 = recipe_v3("micro", PATHS), recipe_v4("micro", PATHS)
     assert v4.fit.epochs == V4_EPOCHS > v3.fit.epochs
     assert v4.calibration == "temperature-rest" and v3.calibration == "temperature"
+    assert v4.rest_min_recall == 0.85
     same = {**v4.fit.__dict__, "epochs": v3.fit.epochs}
     assert same == v3.fit.__dict__  # nothing else in the fit changed
     assert (v4.cnn_depth, v4.cnn_width, v4.oversample) == (2, 1, {"ckplus5": 8})
@@ -39,6 +40,17 @@ def test_rest_offset_moves_only_the_rest_logit_and_raises_macro_f1():
     before = (probs.argmax(1) == labels).mean()
     after = (temper(probs, 1.0, np.asarray(bias)).argmax(1) == labels).mean()
     assert before < 0.5 < after
+
+
+def test_rest_offset_keeps_the_rest_recall_it_is_given():
+    rng = np.random.default_rng(1)
+    labels = rng.integers(0, 3, 900)
+    probs = rng.dirichlet(np.ones(3), 900) + 0.4 * np.eye(3)[labels]
+    probs /= probs.sum(axis=1, keepdims=True)
+    free = fit_rest_offset(probs, labels, rest=2)
+    held = fit_rest_offset(probs, labels, rest=2, min_rest_recall=0.95)
+    pred = temper(probs, 1.0, np.asarray(held)).argmax(1)
+    assert np.mean(pred[labels == 2] == 2) >= 0.95 and held[2] > free[2]
 
 
 def test_rest_offset_stays_zero_when_nothing_is_gained():
