@@ -3,6 +3,10 @@ baked into the model as a layer so the exported graph's probabilities are the ca
 Bias-corrected temperature scaling (BCTS, Alexandari et al., ICML 2020) also fits one offset
 per class: it undoes the prior shift that class weights introduce (a balanced-weight model
 over-predicts rare classes), so the rest class regains its real share.
+A rest-class decision offset (the v4 recipe, ``temperature-rest``): after the temperature, one
+offset on the rest class's logit (``neutral``), chosen on the validation split to maximise
+macro-F1 while the rest class keeps a stated recall — a prior correction where a model calls
+too many expressions neutral (or too few).
 
 ``softmax(z / T)`` equals ``p ** (1 / T)`` renormalised for ``p = softmax(z)``, so the layer
 works on the model's probabilities and the architectures keep their softmax outputs.
@@ -72,6 +76,40 @@ def fit_bias_temperature(probs: np.ndarray, labels: np.ndarray) -> tuple[float, 
     res = minimize(loss, np.zeros(k + 1), jac=True, method="L-BFGS-B")
     bias = res.x[1:] - res.x[1:].mean()  # softmax is shift-invariant: centre the offsets
     return float(np.exp(-res.x[0])), [float(v) for v in bias]
+
+
+def fit_rest_offset(
+    probs: np.ndarray,
+    labels: np.ndarray,
+    rest: int,
+    temperature: float = 1.0,
+    min_rest_recall: float = 0.0,
+    grid: np.ndarray | None = None,
+) -> list[float]:
+    """The per-class offsets (zero but for class ``rest``) whose ``softmax(log p / T + b)``
+    arg-max has the highest macro-F1 on ``labels`` among the offsets that keep the recall of
+    class ``rest`` at least ``min_rest_recall`` (e.g. the issue's 0.85 neutral target); ties go
+    to the offset nearest 0."""
+    from sklearn.metrics import f1_score
+
+    labels = np.asarray(labels, dtype=int)
+    k = probs.shape[1]
+    logits = np.log(np.clip(probs, _EPS, 1.0)) / temperature
+    grid = np.round(np.arange(-3.0, 3.0001, 0.05), 2) if grid is None else grid
+    is_rest = labels == rest
+    best, best_f1 = 0.0, -1.0
+    for offset in sorted(grid, key=abs):
+        z = logits.copy()
+        z[:, rest] += offset
+        pred = z.argmax(1)
+        if is_rest.any() and np.mean(pred[is_rest] == rest) < min_rest_recall:
+            continue
+        f1 = f1_score(labels, pred, labels=range(k), average="macro", zero_division=0)
+        if f1 > best_f1 + 1e-9:
+            best, best_f1 = float(offset), float(f1)
+    bias = [0.0] * k
+    bias[rest] = best
+    return bias
 
 
 @keras.saving.register_keras_serializable(package="mmed")

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from training.pipeline import RunConfig
 
 log = logging.getLogger("training")
+CALIBRATIONS = ("temperature", "bcts", "temperature-rest")
 
 
 def _add_data_args(p: argparse.ArgumentParser, data_help: str | None = None) -> None:
@@ -125,9 +126,10 @@ def _add_recipe_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--calibration",
-        choices=("temperature", "bcts"),
+        choices=CALIBRATIONS,
         default="temperature",
-        help="with --calibrate: temperature only, or with per-class offsets (BCTS)",
+        help="with --calibrate: temperature only, with per-class offsets (BCTS), or with a "
+        "rest-class decision offset for validation macro-F1 (temperature-rest)",
     )
     p.add_argument(
         "--recipe",
@@ -408,7 +410,7 @@ def cmd_record(args: argparse.Namespace) -> int:
 def cmd_recalibrate(args: argparse.Namespace) -> int:
     from training import pipeline
 
-    result = pipeline.recalibrate(Path(args.run), args.method)
+    result = pipeline.recalibrate(Path(args.run), args.method, args.rest_min_recall)
     pipeline.save_run(result, Path(args.out))
     for name, metrics in result.per_dataset.items():
         print(f"{result.config.name} on {name}: {_details(metrics)}")
@@ -459,7 +461,12 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--run", required=True)
     p.add_argument("--out", required=True, help="new run directory")
-    p.add_argument("--method", choices=("temperature", "bcts"), default="bcts")
+    p.add_argument("--method", choices=CALIBRATIONS, default="bcts")
+    p.add_argument(
+        "--rest-min-recall",
+        type=float,
+        help="temperature-rest: the validation recall the rest class must keep",
+    )
 
     p = sub.add_parser(
         "masked-proxy",

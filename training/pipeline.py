@@ -63,7 +63,11 @@ class RunConfig:
     skip_folders: dict[str, list[str]] = field(default_factory=dict)
     oversample: dict[str, int] = field(default_factory=dict)
     calibrate: bool = False
-    calibration: str = "temperature"  # or "bcts": temperature + per-class offsets
+    # or "bcts" (temperature + per-class offsets, NLL) or "temperature-rest" (temperature, then
+    # one offset on the rest class's logit for validation macro-F1)
+    calibration: str = "temperature"
+    # temperature-rest: the validation recall the rest class must keep (0 = unconstrained)
+    rest_min_recall: float = 0.0
     cnn_width: int = 1  # the CNN's width multiplier and batch norm (training.archs.build_model)
     cnn_batchnorm: bool = False
     cnn_depth: int = 1  # convolutions per CNN block (2 = the v3 "deep" layout)
@@ -180,6 +184,7 @@ class RunResult:
                 "oversample": c.oversample,
                 "calibrate": c.calibrate,
                 "calibration": c.calibration,
+                "rest_min_recall": c.rest_min_recall,
                 "val_size": c.val_size,
                 "cnn_width": c.cnn_width,
                 "cnn_batchnorm": c.cnn_batchnorm,
@@ -326,10 +331,7 @@ def _finish(
     temperature = bias = None
     if config.calibrate and val_index is not None:
         val_probs = predict_probs(model, ds.images[val_index])
-        if config.calibration == "bcts":
-            temperature, bias = calibration.fit_bias_temperature(val_probs, ds.labels[val_index])
-        else:
-            temperature = calibration.fit_temperature(val_probs, ds.labels[val_index])
+        temperature, bias = _calibrate(config, ds, val_probs, ds.labels[val_index])
         model = calibration.with_temperature(model, temperature, bias)
         log.info(
             "temperature %.3f, class offsets %s fitted on %d validation images",
@@ -361,13 +363,38 @@ def _finish(
     )
 
 
-def recalibrate(run_dir: Path, method: str = "bcts") -> RunResult:
-    """Refit a saved run's calibration (``temperature`` | ``bcts``) on its validation split
-    (recomputed from the seeded config) without retraining, and re-evaluate it."""
+def _calibrate(
+    config: RunConfig, ds: Dataset, probs: np.ndarray, labels: np.ndarray
+) -> tuple[float, list[float] | None]:
+    """``(temperature, class offsets)`` by ``config.calibration`` on validation ``probs``."""
+    if config.calibration == "bcts":
+        return calibration.fit_bias_temperature(probs, labels)
+    temperature = calibration.fit_temperature(probs, labels)
+    if config.calibration == "temperature-rest":
+        rest = REST_CLASS[config.task]
+        if rest not in ds.classes:
+            raise ValueError(f"temperature-rest needs the rest class {rest!r} among the classes")
+        bias = calibration.fit_rest_offset(
+            probs, labels, ds.classes.index(rest), temperature, config.rest_min_recall
+        )
+        return temperature, bias
+    if config.calibration != "temperature":
+        raise ValueError(f"unknown calibration {config.calibration!r}")
+    return temperature, None
+
+
+def recalibrate(
+    run_dir: Path, method: str = "bcts", rest_min_recall: float | None = None
+) -> RunResult:
+    """Refit a saved run's calibration (``temperature`` | ``bcts`` | ``temperature-rest``,
+    optionally with a new ``rest_min_recall``) on its validation split (recomputed from the
+    seeded config) without retraining, and re-evaluate it."""
     from dataclasses import replace
 
     config, info, model = load_run(run_dir)
     config = replace(config, calibrate=True, calibration=method)
+    if rest_min_recall is not None:
+        config = replace(config, rest_min_recall=rest_min_recall)
     ds = load(config, classes=list(info["classes"]))
     train_index, test_index = split_by_source(ds, config.split, config.test_size, config.seed)
     if [str(ds.paths[i]) for i in test_index] != info["test_files"]:

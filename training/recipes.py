@@ -70,7 +70,22 @@ MASKED_V2_FIT = FitOptions(
 V3_FIT = FitOptions(**{**V2_FIT.__dict__, "epochs": 8, "soft_labels": False})
 V3_CNN = {"cnn_width": 1, "cnn_batchnorm": True, "cnn_depth": 2}
 V3_OVERSAMPLE = 8
-RECIPES = ("v2", "v3")
+
+# v4 (micro): v3 stopped while still under-fitting (training accuracy 0.66, validation 0.70 and
+# rising at epoch 8), and its errors are expressions called neutral → v3 with twice the epochs
+# (16, cosine over all of them) and a decision offset on the neutral logit fitted on the
+# validation split (after the temperature) for macro-F1, constrained to keep the validation
+# neutral recall at the issue's 0.85 target ("temperature-rest"): unconstrained, the offset fitted
+# on v3 seed 0 was -0.45 and cut the FER+ valid neutral rate from 0.84 to 0.68 (below the 0.75
+# bar) for +0.06 FER+ macro-F1 — a trade the issue's targets do not allow. Throughput
+# measured before choosing the budget: the model's step is ~92 % of a training step (input
+# pipeline alone ~1,250 img/s, model step ~100 img/s on the loaded 2 cores; batch 128/256 no
+# faster), so the epochs are what the CPU buys. Budget: ~60 wall minutes per seed on the 2
+# shared cores (≈22k images x 16 epochs at ~100 img/s).
+V4_EPOCHS = 16
+V4_CALIBRATION = "temperature-rest"
+V4_REST_RECALL = 0.85
+RECIPES = ("v2", "v3", "v4")
 
 
 def recipe_v3(
@@ -96,6 +111,22 @@ def recipe_v3(
     return config
 
 
+def recipe_v4(
+    task: str,
+    paths: dict[str, str],
+    seed: int = 0,
+    epochs: int | None = None,
+    soft_labels: bool | None = None,
+) -> RunConfig:
+    """The v4 micro recipe (v3 + 16 epochs + the neutral decision offset); masked keeps v2's."""
+    if task == "masked":
+        return recipe_v3(task, paths, seed=seed, epochs=epochs, soft_labels=soft_labels)
+    config = recipe_v3(task, paths, seed=seed, epochs=epochs or V4_EPOCHS, soft_labels=soft_labels)
+    config.calibration = V4_CALIBRATION
+    config.rest_min_recall = V4_REST_RECALL
+    return config
+
+
 def named_recipe(
     name: str,
     task: str,
@@ -104,10 +135,10 @@ def named_recipe(
     epochs: int | None = None,
     soft_labels: bool | None = None,
 ) -> RunConfig:
-    """``v2`` or ``v3`` by name (the CLI's ``--recipe``)."""
+    """``v2``, ``v3`` or ``v4`` by name (the CLI's ``--recipe``)."""
     if name not in RECIPES:
         raise ValueError(f"unknown recipe {name!r}; choose one of {', '.join(RECIPES)}")
-    build = recipe_v3 if name == "v3" else recipe_v2
+    build = {"v2": recipe_v2, "v3": recipe_v3, "v4": recipe_v4}[name]
     return build(task, paths, seed=seed, epochs=epochs, soft_labels=soft_labels)
 
 
