@@ -92,7 +92,7 @@ _SCALE, _OFFSET = 255 / 219, -16 * 255 / 219
 
 def limited_to_full(luma: np.ndarray) -> np.ndarray:
     """``_LIMITED_TO_FULL[luma]``, a new C-contiguous array (``luma`` may be a strided view)."""
-    out = cv2.max(luma, 16)
+    out = cv2.max(luma, 16)  # type: ignore[call-overload]  # the stubs want an array
     return cv2.convertScaleAbs(out, out, alpha=_SCALE, beta=_OFFSET)
 
 
