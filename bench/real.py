@@ -133,6 +133,65 @@ def e2e(gw: Gateway, repeats: int) -> dict[str, Any]:
     return out
 
 
+def structure(repo: Path, repeats: int) -> dict[str, Any]:
+    """Every frame of each clip through the gateway's Pipeline in this process (the embedded
+    backend, the spotting analysis; no HTTP): faces tracked in the worker thread that crops
+    them (``track_ahead=0``, the previous structure) against tracked in a thread of their own
+    (the gateway's), alternating with the decode floor: seconds, and process CPU seconds."""
+    import asyncio
+    import resource
+
+    from model_artifact import ModelRepository
+    from service.backends.embedded import EmbeddedBackend
+    from service.metrics import Metrics
+    from service.pipeline import Pipeline, PredictOptions
+    from service.spotting import analysis_for
+
+    def cpu() -> float:
+        r = resource.getrusage(resource.RUSAGE_SELF)
+        return r.ru_utime + r.ru_stime
+
+    model = ModelRepository(repo).load("micro-cnn")
+    backend = EmbeddedBackend()
+    loop = asyncio.new_event_loop()  # one loop: the backend's micro-batchers belong to it
+    loop.run_until_complete(backend.start([model]))
+    limits = MediaLimits(max_frames=10**6)
+    variants = {
+        "worker": Pipeline(backend, FaceDetector(), limits, Metrics(), track_ahead=0),
+        "thread": Pipeline(backend, FaceDetector(), limits, Metrics()),
+    }
+    options = PredictOptions(sample_interval=0.0, max_frames=10**6)
+    out: dict[str, Any] = {}
+    try:
+        for name in CLIPS:
+            data = (VIDEO / name).read_bytes()
+            runs: dict[str, list[float]] = {"decode": [], **{v: [] for v in variants}}
+            cpus: dict[str, list[float]] = {v: [] for v in variants}
+            for k in range(repeats + 1):  # the first round warms up
+                t0 = time.perf_counter()
+                decode_all(data)
+                if k:
+                    runs["decode"].append(time.perf_counter() - t0)
+                for label, pipeline in variants.items():
+                    c0, t0 = cpu(), time.perf_counter()
+                    spot = analysis_for(model, options)
+                    loop.run_until_complete(pipeline.run(io.BytesIO(data), model, options, spot))
+                    if k:
+                        runs[label].append(time.perf_counter() - t0)
+                        cpus[label].append(cpu() - c0)
+            key = f"{name}@0"
+            out[key] = {
+                **{k: summary(v) for k, v in runs.items()},
+                "cpu": {k: summary(v) for k, v in cpus.items()},
+            }
+            dec = statistics.median(runs["decode"])
+            log(f"real structure {key}: " + ", ".join(
+                f"{v} {statistics.median(runs[v]) / dec:.2f} x" for v in variants))  # fmt: skip
+    finally:
+        loop.close()
+    return out
+
+
 def concurrency(gw: Gateway, requests: int) -> dict[str, Any]:
     """Throughput of 1 and of 4 concurrent clients posting the same recorded clip (each with
     its own connection), at 0.5 s and every frame, alternating 3 times."""

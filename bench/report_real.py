@@ -163,7 +163,7 @@ def real_sections(real: dict | None) -> list[str]:
          "vs fer", *extra, "peak RSS rise"],
         rows,
     )  # fmt: skip
-    out += _fer_note(real) + _stage_floors(real) + _concurrency(real)
+    out += _fer_note(real) + _stage_floors(real) + _structure(real) + _concurrency(real)
     out += [
         "### Face detection on every sampled frame",
         "",
@@ -325,6 +325,36 @@ def _stage_floors(real: dict) -> list[str]:
         *_table(
             ["clip@interval", "tracker", "crop", "model", "spotting descriptors",
              "decode floor", "stages / decode", "model / decode"],
+            rows,
+        ),
+    ]  # fmt: skip
+
+
+def _structure(real: dict) -> list[str]:
+    st = real.get("structure")
+    if not st:
+        return []
+    rows = []
+    for key, e in st.items():
+        dec = e["decode"]["median"]
+        rows.append([
+            key, fmt_s(e["decode"]),
+            *(f"{e[v]['median'] / dec:.2f} x" for v in ("worker", "thread")),
+            *(f"{e['cpu'][v]['median'] / dec:.2f} x" for v in ("worker", "thread")),
+        ])  # fmt: skip
+    return [
+        "### Pipeline structure, every frame (in-process)",
+        "",
+        "The gateway's Pipeline in the benchmark process (embedded backend, spotting analysis,"
+        " no HTTP) on every frame, alternating with the decode floor: faces tracked in the"
+        " worker thread that also crops them and computes the spotting descriptors (the"
+        " previous structure, `track_ahead=0`) against tracked in a thread of their own (the"
+        " gateway's: decoder, tracker and worker threads). Wall time and process CPU time,"
+        " each divided by the decode floor's wall time.",
+        "",
+        *_table(
+            ["clip@interval", "decode floor", "tracked in the worker", "tracking thread",
+             "CPU, in the worker", "CPU, tracking thread"],
             rows,
         ),
     ]  # fmt: skip

@@ -274,6 +274,7 @@ def recorded(repo: Path, quick: bool) -> dict[str, Any] | None:
     with gateway(repo) as gw:
         out["e2e"] = real.e2e(gw, 3 if quick else 5)
         out["concurrency"] = real.concurrency(gw, 8 if quick else 16)
+    out["structure"] = real.structure(repo, 3)
     model, run_model = measure.load_model(repo, "micro-cnn")
     out["detection"] = real.detection(model=model, run_model=run_model)
     sheet = (CACHE if quick else DOCS / "images") / "haar-unconfirmed.jpg"

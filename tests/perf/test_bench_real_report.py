@@ -45,6 +45,11 @@ def _with_new_fields(r: dict) -> dict:
         if e["interval"] == 0:
             seconds = e["seconds"]["median"] / 10  # 10x our whole-clip rate on 96 frames
             e["prefix"] = {"frames": 96, "seconds": {**e["seconds"], "median": seconds}}
+    s = {"median": 0.2, "min": 0.19, "max": 0.21, "spread": 0.1, "n": 3, "values": [0.2] * 3}
+    r["real"]["structure"] = {
+        "single_face.mp4@0": {"decode": s, "worker": s, "thread": s,
+                              "cpu": {"worker": s, "thread": s}},
+    }  # fmt: skip
     return r
 
 
@@ -77,3 +82,4 @@ def test_new_rows_replace_the_raw_haar_and_whole_clip_fer_targets(run, tmp_path)
     assert f"## Targets ({met} of {len(targets)} met)" in text
     assert "not a target" in text and "vs fer, same frames" in text
     assert "images/haar-unconfirmed.jpg" in text
+    assert "| single_face.mp4@0 |" in text.split("Pipeline structure")[1]
