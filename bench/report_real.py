@@ -352,6 +352,17 @@ def _structure(real: dict) -> list[str]:
         " gateway's: decoder, tracker and worker threads). Wall time and process CPU time,"
         " each divided by the decode floor's wall time.",
         "",
+        "Why (profiled by hand on dd2ffa3, py-spy 0.4.3 on the gateway and per-stage"
+        " clocks in process, every frame): the answer's tail (spotting's `finish`, the"
+        " response, its JSON) is under 0.1x of the decode floor and the upload/HTTP 10-50 ms;"
+        " the GIL is held about 40 % of the wall time (mostly small numpy calls: the flow's"
+        " median, the spotting descriptors, queue handoffs), not saturated. The time goes to"
+        " the worker thread that tracked, cropped and computed the descriptors: in the"
+        " a94176a run on WolfgangLanger its busy time was 2.51x the decode floor (1.10x when"
+        " its stages run alone), the decoder's 1.98x, the whole 2.72x — it shared the cores"
+        " with the decoder's threads and then ran alone, one core idle, after decoding had"
+        " finished. Tracking in its own thread splits that path in two.",
+        "",
         *_table(
             ["clip@interval", "decode floor", "tracked in the worker", "tracking thread",
              "CPU, in the worker", "CPU, tracking thread"],
