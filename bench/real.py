@@ -136,8 +136,8 @@ def e2e(gw: Gateway, repeats: int) -> dict[str, Any]:
 def structure(repo: Path, repeats: int) -> dict[str, Any]:
     """Every frame of each clip through the gateway's Pipeline in this process (the embedded
     backend, the spotting analysis; no HTTP): faces tracked in the worker thread that crops
-    them (``track_ahead=0``, the previous structure) against tracked in a thread of their own
-    (the gateway's), alternating with the decode floor: seconds, and process CPU seconds."""
+    them (``track_ahead=0``, the default) against tracked in a thread of their own
+    (``track_ahead=4``), alternating with the decode floor: seconds, and process CPU seconds."""
     import asyncio
     import resource
 
@@ -158,7 +158,7 @@ def structure(repo: Path, repeats: int) -> dict[str, Any]:
     limits = MediaLimits(max_frames=10**6)
     variants = {
         "worker": Pipeline(backend, FaceDetector(), limits, Metrics(), track_ahead=0),
-        "thread": Pipeline(backend, FaceDetector(), limits, Metrics()),
+        "thread": Pipeline(backend, FaceDetector(), limits, Metrics(), track_ahead=4),
     }
     options = PredictOptions(sample_interval=0.0, max_frames=10**6)
     out: dict[str, Any] = {}

@@ -348,9 +348,9 @@ def _structure(real: dict) -> list[str]:
         "The gateway's Pipeline in the benchmark process (embedded backend, spotting analysis,"
         " no HTTP) on every frame, alternating with the decode floor: faces tracked in the"
         " worker thread that also crops them and computes the spotting descriptors (the"
-        " previous structure, `track_ahead=0`) against tracked in a thread of their own (the"
-        " gateway's: decoder, tracker and worker threads). Wall time and process CPU time,"
-        " each divided by the decode floor's wall time.",
+        " default, `MMED_TRACK_AHEAD=0`) against tracked in a thread of their own"
+        " (`MMED_TRACK_AHEAD=4`: decoder, tracker and worker threads). Wall time and process"
+        " CPU time, each divided by the decode floor's wall time.",
         "",
         "Why (profiled by hand on dd2ffa3, py-spy 0.4.3 on the gateway and per-stage"
         " clocks in process, every frame): the answer's tail (spotting's `finish`, the"
@@ -361,7 +361,10 @@ def _structure(real: dict) -> list[str]:
         " a94176a run on WolfgangLanger its busy time was 2.51x the decode floor (1.10x when"
         " its stages run alone), the decoder's 1.98x, the whole 2.72x — it shared the cores"
         " with the decoder's threads and then ran alone, one core idle, after decoding had"
-        " finished. Tracking in its own thread splits that path in two.",
+        " finished. Tracking in its own thread splits that path in two, at the price of"
+        " thread handoffs: on these VMs a blocking handoff costs ~60-100 us of CPU (a"
+        " sleeping thread's wake-up ~35 us), and under load the split used 5-20 % more CPU"
+        " (four runs), so it is off by default; this table decides.",
         "",
         *_table(
             ["clip@interval", "decode floor", "tracked in the worker", "tracking thread",

@@ -2,8 +2,8 @@
 
 Preprocessing (decode, sample, detect, crop) runs in worker threads and hands crops over in
 chunks, so decoding the next chunk overlaps inference of the previous one and a long video is
-never held in memory whole. A video is decoded ahead in one thread and its faces tracked in
-another, a few frames ahead of the worker that crops them and computes the analysis features.
+never held in memory whole. A video is decoded ahead in its own thread; its faces can be
+tracked in another (``track_ahead``), a few frames ahead of the worker that crops them.
 """
 
 from __future__ import annotations
@@ -40,7 +40,9 @@ from service.schemas import (
 T = TypeVar("T")
 
 PREFETCH_MAX = 64  # frames decoded ahead at most, however small
-TRACK_AHEAD = 4  # frames with a face box waiting for their crop and features, at most
+# Frames with a face box waiting for their crop and features when tracking runs in its own
+# thread (off by default: ``track_ahead``).
+TRACK_AHEAD = 4
 
 
 class Worker:
@@ -179,7 +181,7 @@ class Pipeline:
         tracking: bool = True,
         prefetch_bytes: int = 32 * 2**20,
         opencv_threads: int | None = 1,
-        track_ahead: int = TRACK_AHEAD,
+        track_ahead: int = 0,
     ) -> None:
         self.backend = backend
         self.detector = detector
@@ -193,8 +195,12 @@ class Pipeline:
         # holding more memory on large ones.
         self.tracking = tracking
         self.prefetch_bytes = prefetch_bytes
-        # Decoded-ahead videos: faces tracked in a thread of their own, at most
-        # ``track_ahead`` frames ahead of the crops and features (0: in the worker thread).
+        # Decoded-ahead videos: ``track_ahead`` > 0 tracks faces in a thread of their own, that
+        # many frames ahead of the crops and features; 0 (the default) tracks them in the
+        # worker thread that crops them. Measured (docs/benchmarks-real.md, "Pipeline
+        # structure"): the extra thread cost 5-20 % more CPU per every-frame request on these
+        # 2-core VMs (a blocking thread handoff ~60-100 us of CPU, GIL handoffs between three
+        # busy threads) and did not shorten it under load; a quiet run decides.
         self.track_ahead = track_ahead
         # One OpenCV thread per request (process-wide): concurrent requests, and decoding
         # beside detection, use the cores instead of each Haar call splitting over all of them.
@@ -373,9 +379,9 @@ class Pipeline:
         stages: _Stages,
     ) -> Iterator[Tracked]:
         """The decoded frames with their face boxes: a video decoded ahead in its own thread
-        (``Prefetch``) and its faces tracked in another, a few frames ahead of the crops and
-        the analysis features, so three stages keep both cores busy, also once the decoder
-        has finished (docs/benchmarks-real.md); else all in the caller's thread."""
+        (``Prefetch``) and, with ``track_ahead``, its faces tracked in another, a few frames
+        ahead of the crops and the analysis features (three stages, for both cores also once
+        the decoder has finished); else tracked, or all done, in the caller's thread."""
         frames = source.frames(options.sample_interval, options.max_frames)
         kind = source.info.kind
         if kind != "video" or self.prefetch_bytes <= 0:

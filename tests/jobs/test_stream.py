@@ -113,17 +113,19 @@ def test_frames_file_checkpoints_before_keyframes(tmp_path: Path) -> None:
     assert [r.index for r in records.read(path, offset=2, limit=3)] == [2, 3, 4]
 
 
-@pytest.mark.parametrize(("prefetch", "ahead"), [(0, 0), (32 * 2**20, 0)], ids=["serial", "inline"])
+@pytest.mark.parametrize(("prefetch", "ahead"), [(0, 4), (32 * 2**20, 0)], ids=["serial", "inline"])
 def test_tracking_in_its_own_thread_gives_the_same_records(setup, clip, prefetch, ahead) -> None:
-    # The default pipeline tracks faces in a thread of its own; decoding in the worker
-    # thread (no prefetch) and tracking there (track_ahead 0) give the very same records.
+    # Tracking faces in a thread of their own (track_ahead 4) gives the very same records as
+    # tracking them in the worker (the default) and as decoding there too (no prefetch).
     pipeline, model = setup
-    threaded = collect(pipeline, model, clip, analysis=Counting())
+    threaded = pipeline.with_limits(pipeline.limits)
+    threaded.track_ahead = 4
+    got = collect(threaded, model, clip, analysis=Counting())
     other = pipeline.with_limits(pipeline.limits)
     other.prefetch_bytes, other.track_ahead = prefetch, ahead
     same = collect(other, model, clip, analysis=Counting())
-    assert len(threaded) == len(same) > 0 and any(r.box is not None for r in same)
-    for a, b in zip(threaded, same, strict=True):
+    assert len(got) == len(same) > 0 and any(r.box is not None for r in same)
+    for a, b in zip(got, same, strict=True):
         assert (a.index, a.timestamp_s, a.box, a.keyframe) == (
             b.index,
             b.timestamp_s,
