@@ -37,23 +37,12 @@ class Prefetch(Generic[T]):
     """
 
     def __init__(
-        self,
-        source: Iterator[T],
-        depth: int = 8,
-        stop: threading.Event | None = None,
-        resume_at: int | None = None,
+        self, source: Iterator[T], depth: int = 8, stop: threading.Event | None = None
     ) -> None:
         if depth < 1:
             raise ValueError("depth must be >= 1")
         self._source = source
         self._queue: queue.Queue = queue.Queue(maxsize=depth)
-        # A producer that found the queue full sleeps until the consumer has taken it down to
-        # ``resume_at`` items (default half), not until the first free slot: one wake-up per
-        # half a queue instead of one per item when the consumer is the slower side (waking
-        # a sleeping thread costs ~35 us of CPU on the 2-core VMs measured).
-        self._resume_at = max(0, min(depth - 1, depth // 2 if resume_at is None else resume_at))
-        self._room = threading.Event()
-        self._waiting = False
         self.stop = stop or threading.Event()
         self.seconds = 0.0
         self._thread = threading.Thread(target=self._produce, name="mmed-prefetch", daemon=True)
@@ -78,15 +67,10 @@ class Prefetch(Generic[T]):
     def _put(self, item: object) -> bool:
         while not self.stop.is_set():
             try:
-                self._queue.put_nowait(item)
+                self._queue.put(item, timeout=_POLL_S)
                 return True
             except queue.Full:
-                self._room.clear()
-                self._waiting = True
-                # Only this thread adds items: the queue only shrinks while it waits here.
-                while self._queue.qsize() > self._resume_at and not self.stop.is_set():
-                    self._room.wait(_POLL_S)
-                self._waiting = False
+                continue
         return False
 
     def __iter__(self) -> Iterator[T]:
@@ -97,8 +81,6 @@ class Prefetch(Generic[T]):
                 if not self._thread.is_alive() and self._queue.empty():
                     return  # stopped from outside the consumer
                 continue
-            if self._waiting and self._queue.qsize() <= self._resume_at:
-                self._room.set()
             if item is _END:
                 return
             if isinstance(item, _Failure):

@@ -100,23 +100,3 @@ def test_the_pipeline_decodes_ahead_within_a_memory_budget() -> None:
     assert pipeline.prefetch_depth(854, 480) == 64  # small frames: far ahead, up to 64
     assert pipeline.prefetch_depth(320, 240) == 64
     assert pipeline.prefetch_depth(1920, 1080) == 16
-
-
-def test_a_full_queue_refills_only_once_taken_down_to_resume_at() -> None:
-    # One wake-up of the producer per half a queue, not per item taken.
-    source = Source(1000)
-    prefetch = Prefetch(source, depth=8, resume_at=4)
-    items = iter(prefetch)
-    assert next(items) == 0
-    time.sleep(0.3)
-    full = source.produced
-    queued = prefetch._queue.qsize()  # 7 or 8, the producer waiting with the next item
-    assert full <= 10 and queued >= 7
-    for _ in range(queued - 5):  # down to 5 queued: still above resume_at
-        next(items)
-    time.sleep(0.3)
-    assert source.produced == full
-    next(items)  # 4 queued: the producer resumes and fills the queue again
-    time.sleep(0.3)
-    assert source.produced >= full + 3
-    prefetch.close()
