@@ -139,7 +139,8 @@ def _table(head: list[str], rows: list[list[Any]]) -> list[str]:
 def render(r: dict) -> tuple[str, str]:
     """(the part before the load-test block, the part after it)."""
     m = r["machine"]
-    met = sum(t["met"] for t in r["targets"])
+    targets = [t for t in r["targets"] if not t.get("info")]
+    met = sum(t["met"] for t in targets)
     top = [
         "# Benchmarks",
         "",
@@ -176,7 +177,7 @@ def render(r: dict) -> tuple[str, str]:
         " footage rather than of a flat synthetic canvas; images are JPEG stills of the face"
         " photograph (tools/facevideo.face_image)",
         "",
-        f"## Targets ({met} of {len(r['targets'])} met)",
+        f"## Targets ({met} of {len(targets)} met)",
         "",
         *_table(
             ["target", "workload", "measured", ""],
@@ -196,6 +197,8 @@ def render(r: dict) -> tuple[str, str]:
 
 
 def _verdict(t: dict) -> str:
+    if t.get("info"):
+        return "not a target"
     if t["met"]:
         return "met"
     return "**missed** (bar met)" if t.get("bar") else "**missed**"
@@ -204,7 +207,8 @@ def _verdict(t: dict) -> str:
 def write_real(r: dict, path: Path) -> None:
     """The recorded-clip part alone (BENCH_REAL_ONLY=1)."""
     m = r["machine"]
-    met = sum(t["met"] for t in r["targets"])
+    targets = [t for t in r["targets"] if not t.get("info")]
+    met = sum(t["met"] for t in targets)
     lines = [
         "# Benchmarks on recorded clips",
         "",
@@ -218,7 +222,7 @@ def write_real(r: dict, path: Path) -> None:
         f" {m['load_start'][0]:.1f} at the start, {m['load_end'][0]:.1f} at the end",
         f"- models: `{r['models']['repository']}` ({r['models']['source']}), embedded backend",
         "",
-        f"## Targets ({met} of {len(r['targets'])} met)",
+        f"## Targets ({met} of {len(targets)} met)",
         "",
         *_table(
             ["target", "workload", "measured", ""],

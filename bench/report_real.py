@@ -28,48 +28,86 @@ def _fer_fps(real: dict, name: str, interval: float) -> tuple[float, int] | None
     return None
 
 
+class _Rows(list[dict[str, Any]]):
+    """Target rows (met / bar) and info rows (shown in the table, never counted)."""
+
+    def row(
+        self, target: str, workload: str, value: str, met: bool, bar: bool | None = None
+    ) -> None:
+        self.append({"target": target, "workload": workload, "value": value, "met": met,
+                     "bar": met if bar is None else bar})  # fmt: skip
+
+    def info(self, target: str, workload: str, value: str) -> None:
+        self.append({"target": target, "workload": workload, "value": value, "met": None,
+                     "bar": None, "info": True})  # fmt: skip
+
+
 def real_targets(real: dict | None) -> list[dict[str, Any]]:
     if not real:
         return []
-    out: list[dict[str, Any]] = []
-
-    def row(target: str, workload: str, value: str, met: bool, bar: bool | None = None) -> None:
-        out.append({"target": target, "workload": workload, "value": value, "met": met,
-                    "bar": met if bar is None else bar})  # fmt: skip
-
+    out = _Rows()
     for key, e in real["e2e"].items():
         ratio = e["seconds"]["median"] / e["decode"]["median"]
         goal, bar = EVERY_FRAME if e["interval"] == 0 else SAMPLED
         what = "every frame" if e["interval"] == 0 else "0.5 s sampling"
-        row(f"real: {what} ≤ {goal:g} x decode floor (bar {bar:g})", key, f"{ratio:.2f} x",
-            ratio <= goal, ratio <= bar)  # fmt: skip
+        out.row(f"real: {what} ≤ {goal:g} x decode floor (bar {bar:g})", key, f"{ratio:.2f} x",
+                ratio <= goal, ratio <= bar)  # fmt: skip
     for key, e in real["e2e"].items():
         rise = e["rss_rise"] / 1e6
-        row(f"real: peak RSS rise ≤ {RSS_RISE_MB} MB", key, f"{rise:.0f} MB",
-            rise <= RSS_RISE_MB)  # fmt: skip
+        out.row(f"real: peak RSS rise ≤ {RSS_RISE_MB} MB", key, f"{rise:.0f} MB",
+                rise <= RSS_RISE_MB)  # fmt: skip
     for key, d in real["detection"].items():
-        f = d["found"]
-        on = d.get("tracker_on_haar_frames", f["tracker"])
-        of = d.get("haar_frames", d["frames"])
-        row("real: recall ≥ full-res Haar (frames with a face: tracker / Haar)", key,
-            f"{on} / {f['haar']} of {of}", on >= f["haar"])  # fmt: skip
-        row("real: tracker finds every face Haar finds with score ≥ 0.5", key,
+        _detection_targets(out, key, d)
+    for key, e in real["e2e"].items():
+        _fer_targets(out, key, e, _fer_fps(real, e["clip"], e["interval"]))
+    return list(out)
+
+
+def _detection_targets(out: _Rows, key: str, d: dict) -> None:
+    f = d["found"]
+    on = d.get("tracker_on_haar_frames", f["tracker"])
+    of = d.get("haar_frames", d["frames"])
+    c = d.get("confirmed")
+    if c is None:  # runs before the confirmed-face reference: Haar's raw count
+        out.row("real: recall ≥ full-res Haar (frames with a face: tracker / Haar)", key,
+                f"{on} / {f['haar']} of {of}", on >= f["haar"])  # fmt: skip
+    else:
+        out.row("real: recall ≥ full-res Haar on confirmed faces (Haar and BlazeFace agree:"
+                " tracker / Haar)", key, f"{c['tracker']} / {c['haar']} of {of}",
+                c["tracker"] >= c["haar"])  # fmt: skip
+        out.info("real: frames with a face, raw counts (tracker / Haar, Haar's false"
+                 " positives included)", key, f"{on} / {f['haar']} of {of}")  # fmt: skip
+    out.row("real: tracker finds every face Haar finds with score ≥ 0.5", key,
             f"{d['tracker_on_haar_confident']} of {f['haar_confident']}",
             d["tracker_on_haar_confident"] >= f["haar_confident"])  # fmt: skip
-        med = d["iou_vs_blazeface"]["median"]
-        if med is not None:
-            row(f"real: median IoU ≥ {IOU_MEDIAN:g} vs BlazeFace on every frame", key,
+    med = d["iou_vs_blazeface"]["median"]
+    if med is not None:
+        out.row(f"real: median IoU ≥ {IOU_MEDIAN:g} vs BlazeFace on every frame", key,
                 f"{med:.2f}", med >= IOU_MEDIAN)  # fmt: skip
-    for key, e in real["e2e"].items():
-        fer = _fer_fps(real, e["clip"], e["interval"])
-        if fer is None:
-            continue
-        ours = e["frames_sampled"] / e["seconds"]["median"]
-        goal = FER_EVERY if e["interval"] == 0 else FER_SAMPLED
-        what = "every frame" if e["interval"] == 0 else "0.5 s"
-        row(f"real: frames/s ≥ {goal:g} x fer ({what})", key, f"{ours / fer[0]:.1f} x",
-            ours / fer[0] >= goal)  # fmt: skip
-    return out
+
+
+def _fer_targets(out: _Rows, key: str, e: dict, fer: tuple[float, int] | None) -> None:
+    if fer is None:
+        return
+    ours = e["frames_sampled"] / e["seconds"]["median"]
+    goal = FER_EVERY if e["interval"] == 0 else FER_SAMPLED
+    what = "every frame" if e["interval"] == 0 else "0.5 s"
+    same = _same_frames_fps(e)
+    if same is None:
+        out.row(f"real: frames/s ≥ {goal:g} x fer ({what})", key, f"{ours / fer[0]:.1f} x",
+                ours / fer[0] >= goal)  # fmt: skip
+        return
+    # Every frame: our rate on the frames fer is timed on, the whole clip's beside it.
+    out.row(f"real: frames/s ≥ {goal:g} x fer ({what}, the same first frames)", key,
+            f"{same / fer[0]:.1f} x", same / fer[0] >= goal)  # fmt: skip
+    out.info(f"real: frames/s vs fer ({what}, ours on the whole clip)", key,
+             f"{ours / fer[0]:.1f} x")  # fmt: skip
+
+
+def _same_frames_fps(e: dict) -> float | None:
+    """Our frames/s on the clip's first frames (the ones fer is timed on), if measured."""
+    p = e.get("prefix")
+    return None if p is None else p["frames"] / p["seconds"]["median"]
 
 
 def real_sections(real: dict | None) -> list[str]:
@@ -98,25 +136,34 @@ def real_sections(real: dict | None) -> list[str]:
         "",
     ]
     rows = []
+    same_frames = any("prefix" in e for e in real["e2e"].values())
     for key, e in real["e2e"].items():
         dec = e["decode"]["median"]
         st = e["stages_ms"]
         fer = _fer_fps(real, e["clip"], e["interval"])
         ours = e["frames_sampled"] / e["seconds"]["median"]
-        rows.append([
+        row = [
             key, e["frames_sampled"], e["frames_with_face"], fmt_s(e["decode"]),
             fmt_s(e["seconds"]), f"**{e['seconds']['median'] / dec:.2f} x**",
             f"{st['detect'] / 1000 / dec:.2f} x", f"{st['infer'] / 1000 / dec:.2f} x",
             f"{ours:.0f}", f"{fer[0]:.1f} (every {fer[1]})" if fer else "—",
-            f"{ours / fer[0]:.1f} x" if fer else "—", f"{e['rss_rise'] / 2**20:.0f} MiB",
-        ])  # fmt: skip
+            f"{ours / fer[0]:.1f} x" if fer else "—",
+        ]  # fmt: skip
+        if same_frames:
+            same = _same_frames_fps(e)
+            row += [
+                "—" if same is None else f"{same:.0f} ({e['prefix']['frames']} frames)",
+                "—" if same is None or not fer else f"**{same / fer[0]:.1f} x**",
+            ]
+        rows.append([*row, f"{e['rss_rise'] / 2**20:.0f} MiB"])
+    extra = ["frames/s on fer's frames", "vs fer, same frames"] if same_frames else []
     out += _table(
         ["clip@interval", "frames", "with face", "decode floor", "end to end", "e2e / decode",
          "detect stage / decode", "infer stage / decode", "frames/s", "fer frames/s",
-         "vs fer", "peak RSS rise"],
+         "vs fer", *extra, "peak RSS rise"],
         rows,
     )  # fmt: skip
-    out += _fer_note(real) + _stage_floors(real) + _concurrency(real)
+    out += _fer_note(real) + _stage_floors(real) + _structure(real) + _concurrency(real)
     out += [
         "### Face detection on every sampled frame",
         "",
@@ -135,21 +182,42 @@ def real_sections(real: dict | None) -> list[str]:
         "",
     ]
     rows = []
+    confirmed = any("confirmed" in d for d in real["detection"].values())
     for key, d in real["detection"].items():
         f, ms, s = d["found"], d["ms"], d["schedule"]
         ib, ih = d["iou_vs_blazeface"], d["iou_vs_haar"]
+        c = d.get("confirmed")
+        agree = []
+        if confirmed:
+            agree = ["—"] if c is None else [
+                f"{c['frames']}: {c['tracker']} / {c['haar']}"
+                f" ({c['haar_only']} / {c['blazeface_only']})"
+            ]  # fmt: skip
         rows.append([
             key, d["frames"], _haar_found(d), f["blazeface"],
             "—" if f["haar_tracker"] is None else f["haar_tracker"],
-            _tracker_found(d), f"{ms['haar']:.1f}", f"{ms['blazeface']:.2f}",
+            _tracker_found(d), *agree, f"{ms['haar']:.1f}", f"{ms['blazeface']:.2f}",
             "—" if ms["haar_tracker"] is None else f"{ms['haar_tracker']:.2f}",
             f"{ms['tracker']:.2f}", _iou(ib), _iou(ih),
             f"{s['followed']}/{s['confirmed']}/{s['full_searches']}/{s['haar_searches']}"
             f"/{s['skipped']}",
         ])  # fmt: skip
+    if confirmed:
+        out += [
+            "Recall reference: a frame has a **confirmed face** where Haar and BlazeFace (two"
+            " detectors of different kinds) both find one and their boxes overlap (IoU ≥ 0.3);"
+            " the tracker counts on it when its box overlaps Haar's as much. The column gives"
+            " confirmed frames: tracker / Haar (faces only Haar / only BlazeFace finds, not"
+            " confirmed). Haar's unconfirmed faces on the recorded clips are drawn in"
+            " [docs/images/haar-unconfirmed.jpg](images/haar-unconfirmed.jpg) (written by"
+            " this benchmark), to be checked by eye.",
+            "",
+        ]
     out += _table(
         ["clip@interval", "frames", "Haar (≥ 0.5)", "BlazeFace", "Haar tracker",
-         "tracker (of Haar ≥ 0.5)", "Haar ms/frame", "BlazeFace ms", "Haar tracker ms",
+         "tracker (of Haar ≥ 0.5)",
+         *(["confirmed: tracker / Haar (Haar only / BlazeFace only)"] if confirmed else []),
+         "Haar ms/frame", "BlazeFace ms", "Haar tracker ms",
          "tracker ms", "IoU vs BlazeFace (min / median)", "IoU vs Haar (min / median)",
          "schedule"],
         rows,
@@ -205,6 +273,14 @@ def _fer_note(real: dict) -> list[str]:
         if bounded
         else ""
     )
+    if any("prefix" in e for e in real["e2e"].values()):
+        prefix += (
+            " So that both sides are timed on the same frames, every-frame requests are also"
+            " timed on the clip's first frames only (`max_frames`, alternating with the whole"
+            " clip): the every-frame target compares those rates (on noface_face.mov those"
+            " frames are its faceless title, the face comes after them); the whole-clip rate"
+            " is shown beside it."
+        )
     return [
         "fer (PyPI 25.10.3, its Haar + TFLite default, own venv, timed around"
         " `Video.analyze` in its process, model loaded; `cv2.waitKey` patched to a no-op):"
@@ -249,6 +325,50 @@ def _stage_floors(real: dict) -> list[str]:
         *_table(
             ["clip@interval", "tracker", "crop", "model", "spotting descriptors",
              "decode floor", "stages / decode", "model / decode"],
+            rows,
+        ),
+    ]  # fmt: skip
+
+
+def _structure(real: dict) -> list[str]:
+    st = real.get("structure")
+    if not st:
+        return []
+    rows = []
+    for key, e in st.items():
+        dec = e["decode"]["median"]
+        rows.append([
+            key, fmt_s(e["decode"]),
+            *(f"{e[v]['median'] / dec:.2f} x" for v in ("worker", "thread")),
+            *(f"{e['cpu'][v]['median'] / dec:.2f} x" for v in ("worker", "thread")),
+        ])  # fmt: skip
+    return [
+        "### Pipeline structure, every frame (in-process)",
+        "",
+        "The gateway's Pipeline in the benchmark process (embedded backend, spotting analysis,"
+        " no HTTP) on every frame, alternating with the decode floor: faces tracked in the"
+        " worker thread that also crops them and computes the spotting descriptors (the"
+        " default, `MMED_TRACK_AHEAD=0`) against tracked in a thread of their own"
+        " (`MMED_TRACK_AHEAD=4`: decoder, tracker and worker threads). Wall time and process"
+        " CPU time, each divided by the decode floor's wall time.",
+        "",
+        "Why (profiled by hand on dd2ffa3, py-spy 0.4.3 on the gateway and per-stage"
+        " clocks in process, every frame): the answer's tail (spotting's `finish`, the"
+        " response, its JSON) is under 0.1x of the decode floor and the upload/HTTP 10-50 ms;"
+        " the GIL is held about 40 % of the wall time (mostly small numpy calls: the flow's"
+        " median, the spotting descriptors, queue handoffs), not saturated. The time goes to"
+        " the worker thread that tracked, cropped and computed the descriptors: in the"
+        " a94176a run on WolfgangLanger its busy time was 2.51x the decode floor (1.10x when"
+        " its stages run alone), the decoder's 1.98x, the whole 2.72x — it shared the cores"
+        " with the decoder's threads and then ran alone, one core idle, after decoding had"
+        " finished. Tracking in its own thread splits that path in two, at the price of"
+        " thread handoffs: on these VMs a blocking handoff costs ~60-100 us of CPU (a"
+        " sleeping thread's wake-up ~35 us), and under load the split used 5-20 % more CPU"
+        " (four runs), so it is off by default; this table decides.",
+        "",
+        *_table(
+            ["clip@interval", "decode floor", "tracked in the worker", "tracking thread",
+             "CPU, in the worker", "CPU, tracking thread"],
             rows,
         ),
     ]  # fmt: skip

@@ -274,8 +274,12 @@ def recorded(repo: Path, quick: bool) -> dict[str, Any] | None:
     with gateway(repo) as gw:
         out["e2e"] = real.e2e(gw, 3 if quick else 5)
         out["concurrency"] = real.concurrency(gw, 8 if quick else 16)
+    out["structure"] = real.structure(repo, 3)
     model, run_model = measure.load_model(repo, "micro-cnn")
     out["detection"] = real.detection(model=model, run_model=run_model)
+    sheet = (CACHE if quick else DOCS / "images") / "haar-unconfirmed.jpg"
+    out["haar_unconfirmed_sheet"] = real.unconfirmed_sheet(out["detection"], sheet)
+    log(f"{out['haar_unconfirmed_sheet']} unconfirmed Haar faces drawn in {sheet}")
     out["face_sets"] = real.face_sets(40 if quick else 120)
     out["peer"] = run_peer(real.peer_jobs(), 2 if quick else 3, [])
     return out

@@ -116,6 +116,7 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
         ),
         metrics,
         batch=settings.inference_batch,
+        track_ahead=settings.track_ahead,
     )
     install_error_handlers(app)
     for router in (predict.router, models.router, health.router, job_routes.router, ui_router):

@@ -1,8 +1,9 @@
 """The request pipeline, KServe-style: preprocess (media → crops), predict, postprocess.
 
-Preprocessing (decode, sample, detect, crop) runs in a worker thread and hands crops over in
+Preprocessing (decode, sample, detect, crop) runs in worker threads and hands crops over in
 chunks, so decoding the next chunk overlaps inference of the previous one and a long video is
-never held in memory whole.
+never held in memory whole. A video is decoded ahead in its own thread; its faces can be
+tracked in another (``track_ahead``), a few frames ahead of the worker that crops them.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import numpy as np
 from model_artifact import ModelVersion
 from service.backends.base import Backend
 from service.faces import FaceBox, FaceDetector, FaceTracker, crop_face
-from service.media import MediaInfo, MediaLimits, MediaSource, open_media
+from service.media import Frame, MediaInfo, MediaLimits, MediaSource, open_media
 from service.metrics import Metrics
 from service.prefetch import Prefetch
 from service.schemas import (
@@ -39,6 +40,9 @@ from service.schemas import (
 T = TypeVar("T")
 
 PREFETCH_MAX = 64  # frames decoded ahead at most, however small
+# Frames with a face box waiting for their crop and features when tracking runs in its own
+# thread (off by default: ``track_ahead``).
+TRACK_AHEAD = 4
 
 
 class Worker:
@@ -120,6 +124,17 @@ class Chunk:
     crops: list[np.ndarray] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Tracked:
+    """A decoded frame, its face box and whether it is a keyframe (``skipped``: before a
+    resumed stream's start, passed on to count chunk positions only)."""
+
+    frame: Frame
+    box: FaceBox | None
+    keyframe: bool
+    skipped: bool = False
+
+
 @dataclass
 class StageClock:
     decode: float = 0.0
@@ -166,6 +181,7 @@ class Pipeline:
         tracking: bool = True,
         prefetch_bytes: int = 32 * 2**20,
         opencv_threads: int | None = 1,
+        track_ahead: int = 0,
     ) -> None:
         self.backend = backend
         self.detector = detector
@@ -179,6 +195,13 @@ class Pipeline:
         # holding more memory on large ones.
         self.tracking = tracking
         self.prefetch_bytes = prefetch_bytes
+        # Decoded-ahead videos: ``track_ahead`` > 0 tracks faces in a thread of their own, that
+        # many frames ahead of the crops and features; 0 (the default) tracks them in the
+        # worker thread that crops them. Measured (docs/benchmarks-real.md, "Pipeline
+        # structure"): the extra thread cost 5-20 % more CPU per every-frame request on these
+        # 2-core VMs (a blocking thread handoff ~60-100 us of CPU, GIL handoffs between three
+        # busy threads) and did not shorten it under load; a quiet run decides.
+        self.track_ahead = track_ahead
         # One OpenCV thread per request (process-wide): concurrent requests, and decoding
         # beside detection, use the cores instead of each Haar call splitting over all of them.
         if opencv_threads is not None:
@@ -195,33 +218,29 @@ class Pipeline:
         return max(2, min(PREFETCH_MAX, self.prefetch_bytes // max(1, width * height)))
 
     # -- preprocess -------------------------------------------------------------------------
-    def _chunks(
+    def _tracked(
         self,
         source_frames: Iterator,
-        model: ModelVersion,
         options: PredictOptions,
         clock: StageClock,
         stop: threading.Event,
         kind: str = "video",
-        analysis: Analysis | None = None,
         start_after: int | None = None,
-    ) -> Generator[Chunk, None, None]:
-        size = (model.card.input.height, model.card.input.width)
-        region = model.card.face_region
+        spent: list[float] | None = None,
+    ) -> Generator[Tracked, None, None]:
+        """Each decoded frame with its face box (None: no face, or detection off) and whether
+        it is a keyframe; frames up to ``start_after`` pass through undetected (``skipped``).
+        Time spent detecting goes to ``spent[0]`` if given (another thread's), else the clock."""
         tracker = FaceTracker(self.detector) if self.tracking and kind == "video" else None
-        chunk = Chunk()
-        # Chunks end every ``batch`` sampled frames counted from the first, skipped ones too:
-        # a resumed stream infers the same batches as an uninterrupted one after its first.
-        position = 0
         while not stop.is_set():
             t0 = time.perf_counter()
             frame = next(source_frames, None)
             t1 = time.perf_counter()
             clock.decode += t1 - t0
             if frame is None:
-                break
-            position += 1
+                return
             if start_after is not None and frame.index <= start_after:
+                yield Tracked(frame, None, False, skipped=True)
                 continue  # resumed: done before, neither detected nor inferred again
             box = None
             restarts = tracker.restarts if tracker is not None else 0
@@ -232,16 +251,46 @@ class Pipeline:
                     else self.detector.detect(frame.image)
                 )
             keyframe = tracker is None or tracker.restarts != restarts
-            if box is not None or not options.detect_faces:
-                chunk.crops.append(crop_face(frame.image, box, region, size))
-                if box is None:  # detection off: the whole frame is the face
-                    h, w = frame.image.shape[:2]
-                    box = FaceBox(0, 0, w, h, 1.0)
-            features = analysis.features(frame.image, box) if analysis is not None else None
-            chunk.records.append(
-                FrameRecord(frame.index, frame.timestamp_s, box, None, features, keyframe)
-            )
-            clock.detect += time.perf_counter() - t1
+            elapsed = time.perf_counter() - t1
+            if spent is not None:
+                spent[0] += elapsed
+            else:
+                clock.detect += elapsed
+            yield Tracked(frame, box, keyframe)
+
+    def _chunks(
+        self,
+        tracked: Iterator[Tracked],
+        model: ModelVersion,
+        options: PredictOptions,
+        clock: StageClock,
+        stop: threading.Event,
+        analysis: Analysis | None = None,
+    ) -> Generator[Chunk, None, None]:
+        size = (model.card.input.height, model.card.input.width)
+        region = model.card.face_region
+        chunk = Chunk()
+        # Chunks end every ``batch`` sampled frames counted from the first, skipped ones too:
+        # a resumed stream infers the same batches as an uninterrupted one after its first.
+        position = 0
+        while not stop.is_set():
+            item = next(tracked, None)
+            if item is None:
+                break
+            position += 1
+            if not item.skipped:
+                t1 = time.perf_counter()
+                frame, box = item.frame, item.box
+                if box is not None or not options.detect_faces:
+                    chunk.crops.append(crop_face(frame.image, box, region, size))
+                    if box is None:  # detection off: the whole frame is the face
+                        h, w = frame.image.shape[:2]
+                        box = FaceBox(0, 0, w, h, 1.0)
+                features = analysis.features(frame.image, box) if analysis is not None else None
+                chunk.records.append(
+                    FrameRecord(frame.index, frame.timestamp_s, box, None, features, item.keyframe)
+                )
+                clock.detect += time.perf_counter() - t1
             if position % self.batch == 0:
                 yield chunk
                 chunk = Chunk()
@@ -289,23 +338,10 @@ class Pipeline:
         worker = Worker()
         source = await worker(open_media, file, self.limits, discard=MediaSource.close)
         out.info = source.info
-        prefetch: Prefetch | None = None
+        stages = _Stages()
         try:
-            frames = source.frames(options.sample_interval, options.max_frames)
-            if source.info.kind == "video" and self.prefetch_bytes > 0:
-                depth = self.prefetch_depth(source.info.width, source.info.height)
-                prefetch = Prefetch(frames, depth, worker.stop)
-                frames = iter(prefetch)
-            chunks = self._chunks(
-                frames,
-                model,
-                options,
-                clock,
-                worker.stop,
-                source.info.kind,
-                analysis,
-                start_after,
-            )
+            tracked = self._start(source, options, clock, worker.stop, start_after, stages)
+            chunks = self._chunks(tracked, model, options, clock, worker.stop, analysis)
             pending: asyncio.Task | None = None
             pending_chunk: Chunk | None = None
             try:
@@ -330,9 +366,35 @@ class Pipeline:
                     pending.cancel()
                 chunks.close()
         finally:
-            await asyncio.shield(asyncio.to_thread(_release, prefetch, source))
-            if prefetch is not None:  # decoding ran beside detection: its own time
-                clock.decode = prefetch.seconds
+            await asyncio.shield(asyncio.to_thread(stages.release, source))
+            stages.settle(clock)
+
+    def _start(
+        self,
+        source: MediaSource,
+        options: PredictOptions,
+        clock: StageClock,
+        stop: threading.Event,
+        start_after: int | None,
+        stages: _Stages,
+    ) -> Iterator[Tracked]:
+        """The decoded frames with their face boxes: a video decoded ahead in its own thread
+        (``Prefetch``) and, with ``track_ahead``, its faces tracked in another, a few frames
+        ahead of the crops and the analysis features (three stages, for both cores also once
+        the decoder has finished); else tracked, or all done, in the caller's thread."""
+        frames = source.frames(options.sample_interval, options.max_frames)
+        kind = source.info.kind
+        if kind != "video" or self.prefetch_bytes <= 0:
+            return self._tracked(frames, options, clock, stop, kind, start_after)
+        depth = self.prefetch_depth(source.info.width, source.info.height)
+        stages.decoding = Prefetch(frames, depth, stop)
+        if self.track_ahead <= 0:
+            return self._tracked(iter(stages.decoding), options, clock, stop, kind, start_after)
+        tracked = self._tracked(
+            iter(stages.decoding), options, clock, stop, kind, start_after, stages.spent
+        )
+        stages.tracking = Prefetch(tracked, self.track_ahead, stop)
+        return iter(stages.tracking)
 
     async def run(
         self,
@@ -423,11 +485,28 @@ def frame_result(record: FrameRecord, classes: list[str]) -> FrameResult:
     )
 
 
-def _release(prefetch: Prefetch | None, source: MediaSource) -> None:
-    """Stop the decoder thread (it closes the frame iterator), then close the media."""
-    if prefetch is not None:
-        prefetch.close()
-    source.close()
+@dataclass
+class _Stages:
+    """The threads of one stream's decoding and tracking stages (none: all in the worker)."""
+
+    decoding: Prefetch | None = None
+    tracking: Prefetch | None = None
+    spent: list[float] = field(default_factory=lambda: [0.0])  # the tracking thread's time
+
+    def release(self, source: MediaSource) -> None:
+        """Stop the tracking thread, then the decoder thread (each closes the iterator it
+        reads from), then close the media."""
+        if self.tracking is not None:
+            self.tracking.close()
+        if self.decoding is not None:
+            self.decoding.close()
+        source.close()
+
+    def settle(self, clock: StageClock) -> None:
+        """The stage times of the threads (once they have stopped)."""
+        if self.decoding is not None:  # decoding ran beside detection: its own time
+            clock.decode = self.decoding.seconds
+        clock.detect += self.spent[0]
 
 
 def media_summary(info: MediaInfo, frames_sampled: int) -> MediaSummary:

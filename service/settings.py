@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     default_masked_model: str = "masked-cnn"
     catalogue_refresh_s: float = Field(30.0, ge=0)
     inference_batch: int = Field(32, ge=1, le=1024)
+    # > 0: a video's faces tracked in their own thread, this many frames ahead of the crops;
+    # 0: in the worker thread that crops them (service/pipeline.py, docs/benchmarks-real.md).
+    track_ahead: int = Field(0, ge=0, le=64)
     log_level: str = "INFO"
 
     # Jobs (service/jobs, design §2 "Jobs"): their own limits, fit for whole sessions.

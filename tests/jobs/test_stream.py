@@ -111,3 +111,29 @@ def test_frames_file_checkpoints_before_keyframes(tmp_path: Path) -> None:
     assert [r.index for r in got] == list(range(8)) and end.frames == 8
     assert got[7].probs is not None and got[7].probs.tolist() == [0.25, 0.75]
     assert [r.index for r in records.read(path, offset=2, limit=3)] == [2, 3, 4]
+
+
+@pytest.mark.parametrize(("prefetch", "ahead"), [(0, 4), (32 * 2**20, 0)], ids=["serial", "inline"])
+def test_tracking_in_its_own_thread_gives_the_same_records(setup, clip, prefetch, ahead) -> None:
+    # Tracking faces in a thread of their own (track_ahead 4) gives the very same records as
+    # tracking them in the worker (the default) and as decoding there too (no prefetch).
+    pipeline, model = setup
+    threaded = pipeline.with_limits(pipeline.limits)
+    threaded.track_ahead = 4
+    got = collect(threaded, model, clip, analysis=Counting())
+    other = pipeline.with_limits(pipeline.limits)
+    other.prefetch_bytes, other.track_ahead = prefetch, ahead
+    same = collect(other, model, clip, analysis=Counting())
+    assert len(got) == len(same) > 0 and any(r.box is not None for r in same)
+    for a, b in zip(got, same, strict=True):
+        assert (a.index, a.timestamp_s, a.box, a.keyframe) == (
+            b.index,
+            b.timestamp_s,
+            b.box,
+            b.keyframe,
+        )
+        assert (a.probs is None) == (b.probs is None)
+        if a.probs is not None:
+            assert np.max(np.abs(a.probs - b.probs)) <= 1e-6
+        assert a.features is not None and b.features is not None
+        np.testing.assert_array_equal(a.features, b.features)

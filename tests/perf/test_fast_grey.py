@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from skimage import data
 
-from service.media import MediaLimits, grey_frame, open_media
+from service.media import _LIMITED_TO_FULL, MediaLimits, grey_frame, limited_to_full, open_media
 from tools.facevideo import face_video
 
 
@@ -30,6 +30,19 @@ def test_grey_frame_matches_swscale(rgb, fmt) -> None:
     assert got.dtype == np.uint8 and got.shape == expected.shape == rgb.shape[:2]
     assert got.flags.c_contiguous
     np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("width", [1024, 999, 7])  # whole rows, a strided view, a narrow one
+def test_limited_to_full_equals_the_table_on_every_value(width) -> None:
+    # Row i is 0..255 repeated, shifted by i: every value at every SIMD lane position.
+    rows = (np.arange(1024)[None, :] + np.arange(256)[:, None]) % 256
+    rows = rows.astype(np.uint8)
+    before = rows.copy()
+    view = rows[:, :width]
+    got = limited_to_full(view)
+    assert got.flags.c_contiguous and got.shape == view.shape
+    np.testing.assert_array_equal(got, _LIMITED_TO_FULL[view])
+    np.testing.assert_array_equal(rows, before)  # the input is not modified
 
 
 def test_limited_range_is_expanded(rgb) -> None:

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from service.faces import FaceDetector, FaceTracker, blazeface_box, iou, shared_blazeface
+from service.faces.tracker import column_median
 from service.media import Frame, MediaLimits, open_media
 from tools.facevideo import face_photo, face_video
 
@@ -130,3 +131,18 @@ def test_tracker_rejects_bad_settings(detector) -> None:
         FaceTracker(detector, roi=1.0)
     with pytest.raises(ValueError):
         FaceTracker(detector, flow_face_px=8)
+
+
+def test_column_median_equals_numpys() -> None:
+    # The flow's shift: up to 25 points (odd and even counts), ties and zeros, float32.
+    rng = np.random.default_rng(1)
+    for i in range(3000):
+        n = int(rng.integers(1, 26))
+        a = (rng.normal(size=(n, 2)) * rng.choice([0.01, 1.0, 30.0])).astype(np.float32)
+        if i % 3 == 0:
+            a = np.round(a, 1)  # ties, and zeros of both signs
+        expected, got = np.median(a, axis=0), column_median(a)
+        assert got.dtype == expected.dtype and got.shape == expected.shape
+        np.testing.assert_array_equal(got, expected)  # -0.0 == 0.0: the box is the same
+    nan = np.array([[1.0, np.nan], [2.0, 3.0]], np.float32)
+    np.testing.assert_array_equal(column_median(nan), np.median(nan, axis=0))

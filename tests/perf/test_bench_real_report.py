@@ -1,0 +1,85 @@
+"""bench/real.py's recall reference (faces two detectors agree on) and the report's rows for
+it and for fer timed on the same frames, on the committed run's numbers plus the new fields."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+
+from bench import report
+from bench.real import confirmed_faces
+from service.faces import FaceBox
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+def test_confirmed_faces_counts_only_faces_both_detectors_see() -> None:
+    face = FaceBox(100, 100, 80, 80, 0.9)
+    near = FaceBox(105, 98, 84, 84, 0.8)  # the same face, BlazeFace's box
+    title = FaceBox(600, 300, 60, 60, 0.1)  # Haar alone (a false positive)
+    haar = [face, face, title, None, face]
+    blaze = [near, near, None, near, near]
+    tracked = [near, None, None, near, FaceBox(400, 100, 80, 80, 0.9)]  # misses 1, 1 elsewhere
+    c = confirmed_faces(haar, blaze, tracked)
+    assert c == {"frames": 3, "haar": 3, "tracker": 1, "haar_only": 1, "blazeface_only": 1}
+
+
+@pytest.fixture
+def run() -> dict:
+    path = DOCS / "benchmarks-real.json"
+    if not path.exists():
+        pytest.skip("no recorded-clip report committed")
+    return json.loads(path.read_text())
+
+
+def _with_new_fields(r: dict) -> dict:
+    r = copy.deepcopy(r)
+    for d in r["real"]["detection"].values():
+        n = d["found"]["haar_confident"]
+        d["confirmed"] = {"frames": n, "haar": n, "tracker": n, "haar_only": 0,
+                          "blazeface_only": 0, "haar_unconfirmed": []}  # fmt: skip
+    for e in r["real"]["e2e"].values():
+        if e["interval"] == 0:
+            seconds = e["seconds"]["median"] / 10  # 10x our whole-clip rate on 96 frames
+            e["prefix"] = {"frames": 96, "seconds": {**e["seconds"], "median": seconds}}
+    s = {"median": 0.2, "min": 0.19, "max": 0.21, "spread": 0.1, "n": 3, "values": [0.2] * 3}
+    r["real"]["structure"] = {
+        "single_face.mp4@0": {"decode": s, "worker": s, "thread": s,
+                              "cpu": {"worker": s, "thread": s}},
+    }  # fmt: skip
+    return r
+
+
+def test_new_rows_replace_the_raw_haar_and_whole_clip_fer_targets(run, tmp_path) -> None:
+    old = report.real_targets(run["real"])
+    r = _with_new_fields(run)
+    rows = report.real_targets(r["real"])
+    targets = [t for t in rows if not t.get("info")]
+    info = [t for t in rows if t.get("info")]
+    assert len(targets) == len(old)  # one target row replaced by one, per clip
+    assert not any(t["target"].startswith("real: recall ≥ full-res Haar (") for t in targets)
+    recall = [t for t in targets if "on confirmed faces" in t["target"]]
+    assert len(recall) == len(r["real"]["detection"]) and all(t["met"] for t in recall)
+    raw = [t for t in info if t["target"].startswith("real: frames with a face, raw")]
+    assert len(raw) == len(recall)
+    same = [t for t in targets if "the same first frames" in t["target"]]
+    assert same and all(t["workload"].endswith("@0") for t in same)
+    for t in same:
+        e = r["real"]["e2e"][t["workload"]]
+        ours = 96 / e["prefix"]["seconds"]["median"]
+        fer = next(c for k, c in r["real"]["peer"]["clips"].items()
+                   if k == f"{e['clip']}@1")  # fmt: skip
+        ratio = ours / (fer["analysed"] / fer["median_s"])
+        assert t["value"] == f"{ratio:.1f} x" and t["met"] == (ratio >= 10)
+    r["targets"] = rows
+    out = tmp_path / "real.md"
+    report.write_real(r, out)
+    text = out.read_text()
+    met = sum(t["met"] for t in targets)
+    assert f"## Targets ({met} of {len(targets)} met)" in text
+    assert "not a target" in text and "vs fer, same frames" in text
+    assert "images/haar-unconfirmed.jpg" in text
+    assert "| single_face.mp4@0 |" in text.split("Pipeline structure")[1]
