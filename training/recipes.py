@@ -80,8 +80,9 @@ V3_OVERSAMPLE = 8
 # bar) for +0.06 FER+ macro-F1 — a trade the targets do not allow. Throughput
 # measured before choosing the budget: the model's step is ~92 % of a training step (input
 # pipeline alone ~1,250 img/s, model step ~100 img/s on the loaded 2 cores; batch 128/256 no
-# faster), so the epochs are what the CPU buys. Budget: ~60 wall minutes per seed on the 2
-# shared cores (≈22k images x 16 epochs at ~100 img/s).
+# faster), so the epochs are what the CPU buys. CPU budget: ~38 wall minutes per seed on the 2
+# shared cores, one training at a time under ``nice -n 2`` with other jobs running (seed 0:
+# 16 epochs of 99-147 s on ~22k images, ~1 min loading the data, ~1 min calibrating).
 V4_EPOCHS = 16
 V4_CALIBRATION = "temperature-rest"
 V4_REST_RECALL = 0.85
