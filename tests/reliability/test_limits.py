@@ -117,6 +117,7 @@ class FrameLog:
     real = staticmethod(service.pipeline.open_media)
 
 
+@pytest.mark.slow  # waits out a request timeout
 def test_request_timeout_is_504_and_the_decoding_stops(
     tiny_repository: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

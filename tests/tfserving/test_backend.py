@@ -127,6 +127,7 @@ def test_large_batches_are_split_at_max_batch_size(repository_copy) -> None:
     np.testing.assert_allclose(probs, reference(mv, batch), atol=1e-6)  # order kept
 
 
+@pytest.mark.slow  # a gRPC message of the largest batch, each way
 def test_message_limit_fits_the_largest_batch(repository_copy) -> None:
     """A 2000-crop batch (4.6 MB, over gRPC's 4 MiB default) goes through in one call."""
     root = repository_copy(BatchingParameters(max_batch_size=2048, allowed_batch_sizes=(2048,)))

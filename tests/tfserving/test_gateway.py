@@ -97,6 +97,7 @@ def test_down_at_start_not_ready_then_ready_without_restart(
     assert took < 5
 
 
+@pytest.mark.slow  # kills and restarts the fake TF Serving
 def test_killed_mid_run_and_restarted(make_gateway, fake_tfs: FakeTFServing, image: bytes) -> None:
     client = make_gateway(tfserving_grpc=fake_tfs.target, **{**TFS, "tfserving_timeout_s": 5.0})
     assert ready(client)
