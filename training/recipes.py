@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 from training.archs import SPECS
 from training.data import parse_class_map
 from training.pipeline import RunConfig
@@ -68,7 +71,7 @@ MASKED_V2_FIT = FitOptions(
 # block, batch norm, dropout; about v2's inference cost at width 1); 8 epochs (the CPU budget:
 # three seeds at once on 2 shared cores).
 V3_FIT = FitOptions(**{**V2_FIT.__dict__, "epochs": 8, "soft_labels": False})
-V3_CNN = {"cnn_width": 1, "cnn_batchnorm": True, "cnn_depth": 2}
+V3_CNN: dict[str, Any] = {"cnn_width": 1, "cnn_batchnorm": True, "cnn_depth": 2}
 V3_OVERSAMPLE = 8
 
 # v4 (micro): v3 stopped while still under-fitting (training accuracy 0.66, validation 0.70 and
@@ -100,16 +103,16 @@ def recipe_v3(
     config = recipe_v2(task, paths, seed=seed, epochs=epochs, soft_labels=soft_labels)
     if task == "masked":
         return config
-    fit = FitOptions(**{**V3_FIT.__dict__, "epochs": epochs or V3_FIT.epochs})
-    if soft_labels is not None:
-        fit = FitOptions(**{**fit.__dict__, "soft_labels": soft_labels})
-    config.fit = fit
-    config.cnn_width = V3_CNN["cnn_width"]
-    config.cnn_batchnorm = bool(V3_CNN["cnn_batchnorm"])
-    config.cnn_depth = V3_CNN["cnn_depth"]
+    config = replace(config, fit=_overridden(V3_FIT, epochs or None, soft_labels), **V3_CNN)
     if "ckplus5" in paths:
         config.oversample = {"ckplus5": V3_OVERSAMPLE}
     return config
+
+
+def _overridden(fit: FitOptions, epochs: int | None, soft_labels: bool | None) -> FitOptions:
+    """``fit`` with the caller's ``epochs`` / ``soft_labels`` where given (None: the recipe's)."""
+    given: dict[str, Any] = {"epochs": epochs, "soft_labels": soft_labels}
+    return replace(fit, **{k: v for k, v in given.items() if v is not None})
 
 
 def recipe_v4(
@@ -164,11 +167,7 @@ def recipe_v2(
             name: parse_class_map(MASKED_V2_FERPLUS_MAP if name == "ferplus" else MASKED_V2_MAP)
             for name in paths
         }
-    fit = MASKED_V2_FIT if task == "masked" else V2_FIT
-    if epochs is not None:
-        fit = FitOptions(**{**fit.__dict__, "epochs": epochs})
-    if soft_labels is not None:
-        fit = FitOptions(**{**fit.__dict__, "soft_labels": soft_labels})
+    fit = _overridden(MASKED_V2_FIT if task == "masked" else V2_FIT, epochs, soft_labels)
     return RunConfig(
         data=[f"{name}={path}" for name, path in paths.items()],
         task=task,

@@ -137,8 +137,8 @@ def load_runtime(model: ModelVersion, wanted: RuntimeName) -> Runtime:
     it cannot convert the model or disagrees with it on a probe batch. The probe's verdict is
     kept per process and model content, like the conversion: a model content that passed it
     once starts as TFLite without loading the SavedModel again."""
-    key = content_key(model)
-    if wanted == "tflite" and _AGREES.get(key):
+    key = content_key(model) if wanted == "tflite" else ""
+    if key and _AGREES.get(key):
         lite = LiteRuntime(model, key)
         lite.run(_probe(model))  # warm-up
         return lite
