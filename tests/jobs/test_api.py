@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.app import create_app
+from service.jobs.records import FramesWriter
 from service.settings import Settings
 from tools.facevideo import face_image
 
@@ -38,6 +39,20 @@ def make(shipped: Path, tmp_path: Path) -> Iterator[Make]:
     yield build
     for c in clients:
         c.__exit__(None, None, None)
+
+
+@pytest.fixture
+def throttled(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each frame record takes at least 10 ms to write, so a 360-frame job runs >= 3.6 s and a
+    test can act on it while it runs (on a fast machine the whole job took 1.2 s: CI once saw it
+    finish between the poll that saw frame 200 and the shutdown)."""
+    append = FramesWriter.append
+
+    def slow_append(self: FramesWriter, record: Any) -> None:
+        time.sleep(0.01)
+        append(self, record)
+
+    monkeypatch.setattr(FramesWriter, "append", slow_append)
 
 
 def submit(c: TestClient, data: bytes, headers: dict = K1, query: str = "sample_interval=0"):
@@ -123,6 +138,7 @@ def test_ownership_auth_and_idempotency(make: Make, clip: bytes) -> None:
     wait(c, other["id"], K2)
 
 
+@pytest.mark.usefixtures("throttled")
 def test_cancel_and_delete_remove_files(make: Make, long_clip: bytes, tmp_path: Path) -> None:
     c = make(jobs_workers=1)
     running = submit(c, long_clip).json()
@@ -200,6 +216,7 @@ def test_bad_uploads_and_limits(make: Make, clip: bytes) -> None:
 
 
 @pytest.mark.slow  # runs a job, stops the gateway, runs it again
+@pytest.mark.usefixtures("throttled")
 def test_shutdown_hands_running_jobs_back_and_they_finish_the_same(
     make: Make, long_clip: bytes, tmp_path: Path
 ) -> None:
