@@ -16,6 +16,7 @@ from service.backends.base import Backend
 from service.catalogue import Catalogue, CatalogueError
 from service.errors import install_error_handlers
 from service.faces import FaceDetector
+from service.gate import smile_gates
 from service.jobs import routes as job_routes
 from service.jobs.metrics import JobMetrics
 from service.jobs.service import open_jobs
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
         metrics,
         batch=settings.inference_batch,
         track_ahead=settings.track_ahead,
+        gates=smile_gates(app.state.catalogue.get, settings.smile_gate),
     )
     install_error_handlers(app)
     for router in (predict.router, models.router, health.router, job_routes.router, ui_router):

@@ -24,6 +24,7 @@ import numpy as np
 from model_artifact import ModelVersion
 from service.backends.base import Backend
 from service.faces import FaceBox, FaceDetector, FaceTracker, crop_face
+from service.gate import Gates, SmileGate
 from service.media import Frame, MediaInfo, MediaLimits, MediaSource, open_media
 from service.metrics import Metrics
 from service.prefetch import Prefetch
@@ -122,6 +123,7 @@ class Chunk:
 
     records: list[FrameRecord] = field(default_factory=list)
     crops: list[np.ndarray] = field(default_factory=list)
+    gate_crops: list[np.ndarray] = field(default_factory=list)  # the smile gate's full faces
 
 
 @dataclass(frozen=True)
@@ -146,13 +148,15 @@ class FrameStream:
     """The records of one upload, as an async iterator (``Pipeline.stream``).
 
     ``info`` is set once the media is open (before the first record); ``clock`` holds the
-    stage times so far. Use ``async with contextlib.aclosing(stream)`` (or iterate it to the
-    end) so the decoder is released when the consumer stops early.
+    stage times so far; ``gate`` is the smile gate the probabilities went through, if any.
+    Use ``async with contextlib.aclosing(stream)`` (or iterate it to the end) so the decoder
+    is released when the consumer stops early.
     """
 
     def __init__(self) -> None:
         self.info: MediaInfo | None = None
         self.clock = StageClock()
+        self.gate: SmileGate | None = None
         self._records: AsyncIterator[FrameRecord] | None = None
 
     def __aiter__(self) -> FrameStream:
@@ -182,6 +186,7 @@ class Pipeline:
         prefetch_bytes: int = 32 * 2**20,
         opencv_threads: int | None = 1,
         track_ahead: int = 0,
+        gates: Gates | None = None,
     ) -> None:
         self.backend = backend
         self.detector = detector
@@ -202,6 +207,8 @@ class Pipeline:
         # 2-core VMs (a blocking thread handoff ~60-100 us of CPU, GIL handoffs between three
         # busy threads) and did not shorten it under load; a quiet run decides.
         self.track_ahead = track_ahead
+        # Masked models' smile gate (service/gate.py): ``gates(model)`` or None.
+        self.gates = gates
         # One OpenCV thread per request (process-wide): concurrent requests, and decoding
         # beside detection, use the cores instead of each Haar call splitting over all of them.
         if opencv_threads is not None:
@@ -212,6 +219,10 @@ class Pipeline:
         other = copy.copy(self)
         other.limits = limits
         return other
+
+    def gate_for(self, model: ModelVersion) -> SmileGate | None:
+        """The smile gate ``model``'s probabilities go through (None: ungated)."""
+        return self.gates(model) if self.gates is not None else None
 
     def prefetch_depth(self, width: int, height: int) -> int:
         """Grey frames of ``width`` x ``height`` the decode-ahead queue holds (2 to 64)."""
@@ -266,6 +277,7 @@ class Pipeline:
         clock: StageClock,
         stop: threading.Event,
         analysis: Analysis | None = None,
+        gate: SmileGate | None = None,
     ) -> Generator[Chunk, None, None]:
         size = (model.card.input.height, model.card.input.width)
         region = model.card.face_region
@@ -283,6 +295,8 @@ class Pipeline:
                 frame, box = item.frame, item.box
                 if box is not None or not options.detect_faces:
                     chunk.crops.append(crop_face(frame.image, box, region, size))
+                    if gate is not None:
+                        chunk.gate_crops.append(gate.crop(frame.image, box))
                     if box is None:  # detection off: the whole frame is the face
                         h, w = frame.image.shape[:2]
                         box = FaceBox(0, 0, w, h, 1.0)
@@ -298,14 +312,26 @@ class Pipeline:
             yield chunk
 
     # -- predict ----------------------------------------------------------------------------
-    async def _infer(self, model: ModelVersion, chunk: Chunk, clock: StageClock) -> np.ndarray:
+    async def _infer(
+        self, model: ModelVersion, chunk: Chunk, clock: StageClock, gate: SmileGate | None
+    ) -> np.ndarray:
         if not chunk.crops:
             return np.zeros((0, len(model.card.classes)), np.float32)
-        batch = np.stack(chunk.crops)[..., np.newaxis]
         t0 = time.perf_counter()
-        probs = await self.backend.predict(model, batch)
+        if gate is None:
+            probs = await self._predict(model, chunk.crops)
+        else:  # both models at once (the backend's batching and threads overlap them)
+            probs, smiles = await asyncio.gather(
+                self._predict(model, chunk.crops), self._predict(gate.model, chunk.gate_crops)
+            )
+            probs = gate.apply(probs, smiles)
+        clock.infer += time.perf_counter() - t0
+        return probs
+
+    async def _predict(self, model: ModelVersion, crops: list[np.ndarray]) -> np.ndarray:
+        t0 = time.perf_counter()
+        probs = await self.backend.predict(model, np.stack(crops)[..., np.newaxis])
         elapsed = time.perf_counter() - t0
-        clock.infer += elapsed
         self.metrics.backend_latency.labels(self.backend.name, model.name).observe(elapsed)
         return probs
 
@@ -338,10 +364,11 @@ class Pipeline:
         worker = Worker()
         source = await worker(open_media, file, self.limits, discard=MediaSource.close)
         out.info = source.info
+        out.gate = gate = self.gate_for(model)
         stages = _Stages()
         try:
             tracked = self._start(source, options, clock, worker.stop, start_after, stages)
-            chunks = self._chunks(tracked, model, options, clock, worker.stop, analysis)
+            chunks = self._chunks(tracked, model, options, clock, worker.stop, analysis, gate)
             pending: asyncio.Task | None = None
             pending_chunk: Chunk | None = None
             try:
@@ -353,7 +380,7 @@ class Pipeline:
                         _attach(pending_chunk, await pending)
                         done, pending = pending_chunk, None
                     if chunk is not None:  # its inference overlaps the consumer's work
-                        pending = asyncio.ensure_future(self._infer(model, chunk, clock))
+                        pending = asyncio.ensure_future(self._infer(model, chunk, clock, gate))
                         pending_chunk = chunk
                     if done is not None:
                         for record in done.records:
@@ -413,7 +440,9 @@ class Pipeline:
         events = None
         if analysis is not None:
             events = analysis.finish(records, model, stream.info, options)
-        response = self._postprocess(stream.info, model, records, stream.clock, started)
+        response = self._postprocess(
+            stream.info, model, records, stream.clock, started, stream.gate
+        )
         response.events = events
         return response
 
@@ -425,6 +454,7 @@ class Pipeline:
         records: Sequence[FrameRecord],
         clock: StageClock,
         started: float,
+        gate: SmileGate | None = None,
     ) -> PredictResponse:
         classes = list(model.card.classes)
         frames = [frame_result(r, classes) for r in records]
@@ -433,7 +463,7 @@ class Pipeline:
         self._observe(info, model, frames, clock)
         return PredictResponse(
             media=media_summary(info, len(frames)),
-            model=model_ref(model),
+            model=model_ref(model, gate),
             frames=frames,
             summary=summary,
             timing_ms=timing(clock, time.perf_counter() - started),
@@ -531,8 +561,9 @@ def timing(clock: StageClock, total_s: float) -> Timing:
     )
 
 
-def model_ref(model: ModelVersion) -> ModelRef:
-    """The answer's ``model``: which version answered and its classes (rest class included)."""
+def model_ref(model: ModelVersion, gate: SmileGate | None = None) -> ModelRef:
+    """The answer's ``model``: which version answered, its classes (rest class included) and
+    the smile gate its probabilities went through."""
     card = model.card
     return ModelRef(
         name=model.name,
@@ -540,6 +571,7 @@ def model_ref(model: ModelVersion) -> ModelRef:
         task=card.task,
         classes=list(card.classes),
         rest_class=card.rest_class,
+        gate=gate.ref() if gate is not None else None,
     )
 
 

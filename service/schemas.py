@@ -27,6 +27,15 @@ class MediaSummary(BaseModel):
     frames_sampled: int
 
 
+class GateRef(BaseModel):
+    """The smile gate a masked answer went through (service/gate.py): a masked label needs a
+    smiling face, read from ``model``'s ``smile_class`` on the full face."""
+
+    model: str
+    version: int
+    smile_class: str
+
+
 class ModelRef(BaseModel):
     name: str
     version: int
@@ -36,6 +45,12 @@ class ModelRef(BaseModel):
         default=None,
         description="The class meaning 'no expression on this face' (micro: neutral; masked: "
         "none, no masked expression); null for models without one (v1).",
+    )
+    gate: GateRef | None = Field(
+        default=None,
+        description="Masked models: the smile gate their probabilities went through "
+        "(P(masked c) = P(smile) x P(c | upper face); P(none) takes the rest), null when "
+        "ungated (micro models, models without a rest class, the gate switched off).",
     )
 
 

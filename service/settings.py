@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     api_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
     default_micro_model: str = "micro-cnn"
     default_masked_model: str = "masked-cnn"
+    # Masked answers need a smiling face, read from this full-face model's happiness class
+    # (service/gate.py); "" switches the gate off (the masked model's upper-face answer alone).
+    smile_gate: str = "micro-cnn"
     catalogue_refresh_s: float = Field(30.0, ge=0)
     inference_batch: int = Field(32, ge=1, le=1024)
     # > 0: a video's faces tracked in their own thread, this many frames ahead of the crops;

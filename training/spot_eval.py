@@ -55,12 +55,23 @@ def as_intervals(events: Sequence[Event]) -> list[Interval]:
 
 
 class Runner:
-    """The service pipeline in-process (embedded TensorFlow) for one model version."""
+    """The service pipeline in-process (embedded TensorFlow) for one model version; a
+    masked model goes through the gateway's smile gate (``service.gate``, the repository's
+    ``micro-cnn``) as in the gateway, unless ``smile_gate`` is ""."""
 
-    def __init__(self, repository: Path, model: str, version: int | None = None) -> None:
+    def __init__(
+        self,
+        repository: Path,
+        model: str,
+        version: int | None = None,
+        smile_gate: str = "micro-cnn",
+    ) -> None:
         from model_artifact import ModelRepository
+        from service.gate import smile_gates
 
-        self.model = ModelRepository(repository).load(model, version)
+        repo = ModelRepository(repository)
+        self.model = repo.load(model, version)
+        self.gates = smile_gates(repo.load, smile_gate)
 
     async def __aenter__(self) -> Runner:
         from service.backends.embedded import EmbeddedBackend
@@ -70,9 +81,10 @@ class Runner:
         from service.pipeline import Pipeline
 
         self.backend = EmbeddedBackend()
-        await self.backend.start([self.model])
+        gate = self.gates(self.model)
+        await self.backend.start([self.model] + ([gate.model] if gate is not None else []))
         limits = MediaLimits(max_frames=10**6, max_video_s=4 * 3600)
-        self.pipeline = Pipeline(self.backend, FaceDetector(), limits, Metrics())
+        self.pipeline = Pipeline(self.backend, FaceDetector(), limits, Metrics(), gates=self.gates)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

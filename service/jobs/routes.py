@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, File, Header, Query, Request, Response, 
 from fastapi.responses import StreamingResponse
 
 from service.auth import api_key_header, require_api_key
+from service.dependencies import PipelineDep
 from service.errors import Problem
 from service.jobs import results
 from service.jobs.files import DiskFull, new_id
@@ -108,6 +109,7 @@ async def submit(
     response: Response,
     jobs: JobsDep,
     owner: OwnerDep,
+    pipeline: PipelineDep,
     file: Annotated[
         UploadFile,
         File(description="An image (JPEG/PNG/BMP/WebP) or a video (MP4/AVI/MOV/MKV/WebM)."),
@@ -156,7 +158,7 @@ async def submit(
             idem_key=idempotency_key or None,
             status="queued",
             parameters=options.model_dump(),
-            model=model_ref(chosen).model_dump(mode="json"),
+            model=model_ref(chosen, pipeline.gate_for(chosen)).model_dump(mode="json"),
             created_at=time.time(),
             frames_total=results.expected_frames(info, _options(options)),
             media_s_total=info.duration_s,

@@ -243,3 +243,22 @@ def test_shutdown_hands_running_jobs_back_and_they_finish_the_same(
     assert [f["index"] for f in result["frames"]] == list(range(360))
     assert [f["face"] for f in result["frames"]] == [f["face"] for f in reference["frames"]]
     assert [f["label"] for f in result["frames"]] == [f["label"] for f in reference["frames"]]
+
+
+def test_masked_jobs_name_their_smile_gate(make: Make, clip: bytes) -> None:
+    """A masked job goes through the gateway's smile gate, as /v1/predict does, and says so."""
+    c = make()
+    job = submit(c, clip, query="task=masked&sample_interval=1").json()
+    gate = job["model"]["gate"]
+    assert gate is not None and gate["model"] == "micro-cnn" and gate["smile_class"] == "happiness"
+    assert wait(c, job["id"])["status"] == "succeeded"
+    result = c.get(f"/v1/jobs/{job['id']}/result", headers=K1).json()
+    assert result["model"]["gate"] == gate
+    reference = c.post(
+        "/v1/predict?task=masked&sample_interval=1", files={"file": ("c.mp4", clip)}, headers=K1
+    ).json()
+    assert reference["model"]["gate"] == gate
+    for got, want in zip(result["frames"], reference["frames"], strict=True):
+        assert got["label"] == want["label"]
+        if want["probabilities"] is not None:
+            assert got["probabilities"] == pytest.approx(want["probabilities"], abs=1e-6)

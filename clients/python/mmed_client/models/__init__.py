@@ -11,6 +11,7 @@ from .event_kind import EventKind
 from .face import Face
 from .frame_result import FrameResult
 from .frame_result_probabilities_type_0 import FrameResultProbabilitiesType0
+from .gate_ref import GateRef
 from .health import Health
 from .health_status import HealthStatus
 from .input_spec import InputSpec
@@ -55,6 +56,7 @@ __all__ = (
     "Face",
     "FrameResult",
     "FrameResultProbabilitiesType0",
+    "GateRef",
     "Health",
     "HealthStatus",
     "InputSpec",
