@@ -326,6 +326,16 @@ def render_block(records: list[dict], intro: list[str], stored: Path | None = No
     cost = None if stored is None else stored / "cost.json"
     if cost is not None and cost.is_file():
         lines += [*cost_lines(json.loads(cost.read_text())), ""]
+    gate = None if stored is None else stored / "gate.json"
+    if gate is not None and gate.is_file():
+        from training.gate_eval import render as render_gate
+
+        lines += [
+            "### The smile gate (masked answers)",
+            "",
+            *render_gate(json.loads(gate.read_text())),
+            "",
+        ]
     table = None if stored is None else stored / "archs.json"
     if table is not None and table.is_file():
         from training.arch_table import render

@@ -255,18 +255,23 @@ def write_entry(path: Path, model: str, entry: dict[str, Any]) -> dict[str, Any]
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m training.spot_fit", description=__doc__)
     p.add_argument("dev", type=Path)
-    p.add_argument("--cache", type=Path, help="record cache (default DEV/.records-<model>-v<N>)")
+    p.add_argument("--cache", type=Path, help="record cache (default DEV/.records-<model>-v<N>"
+                   "[-gate-<gate model>-v<M>])")  # fmt: skip
     p.add_argument("--repository", type=Path, default=Path("model_repository"))
     p.add_argument("--model", default="micro-cnn")
     p.add_argument("--write", type=Path, help="write the thresholds file here (the service's: "
                    "service/spotting/params.json)")  # fmt: skip
     args = p.parse_args(argv)
     from model_artifact import ModelRepository
+    from service.gate import smile_gates
     from service.spotting.regions import REGIONS, UPPER_REGIONS
 
-    mv = ModelRepository(args.repository).load(args.model)
+    repo = ModelRepository(args.repository)
+    mv = repo.load(args.model)
     card = mv.card
-    cache = args.cache or args.dev / f".records-{args.model}-v{mv.version}"
+    gate = smile_gates(repo.load, "micro-cnn")(mv)  # as Runner and the gateway gate it
+    gated = f"-gate-{gate.model.name}-v{gate.model.version}" if gate is not None else ""
+    cache = args.cache or args.dev / f".records-{args.model}-v{mv.version}{gated}"
     asyncio.run(cache_records(args.dev, cache, args.repository, args.model, mv.version))
     regions = list(UPPER_REGIONS) if card.face_region == "upper" else list(REGIONS)
     data: list[Clip] = [
@@ -288,6 +293,7 @@ def main(argv: list[str] | None = None) -> int:
         bench = args.dev.parent / "benchmark.json"
         fitted_on = {
             "model": {"name": mv.name, "version": mv.version},
+            "smile_gate": gate.ref().model_dump() if gate is not None else None,
             "dev": str(args.dev),
             "dev_clips": len(data),
             "benchmark": _benchmark_summary(bench),
