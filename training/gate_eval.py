@@ -74,7 +74,8 @@ def face_sets(data: Path, masked: ModelVersion, seed: int = 0) -> dict[str, list
         sets[f"FER+ cross-person PROXY {target}"] = [
             compose(u, smiles[int(rng.integers(len(smiles)))]) for u in uppers
         ]
-    held = set(masked.card.model_extra["evaluation"]["held_out_subject_ids"])
+    extra = masked.card.model_extra or {}
+    held = set(extra.get("evaluation", {}).get("held_out_subject_ids", []))
     ck = data / "ckplus5"
     by: dict[str, dict[str, list[np.ndarray]]] = {}
     for folder in ("happiness", *SOURCES.values()):
@@ -115,11 +116,11 @@ def evaluate(repository: Path, data: Path, masked_name: str, gate_name: str) -> 
             continue
         p, g = upper(images), full(images)
         gated = gate.apply(p, g)
-        row = {"n": len(images), "smile_ge_0.5": float(np.mean(g[:, gate.smile] >= 0.5))}
+        row: dict = {"n": len(images), "smile_ge_0.5": float(np.mean(g[:, gate.smile] >= 0.5))}
         for key, probs in (("ungated", p), ("gated", gated)):
             labels = probs.argmax(axis=1)
-            row[key] = {c: float(np.mean(labels == i)) for i, c in enumerate(classes)}
-            row[key]["masked"] = float(np.mean(labels != gate.rest))
+            shares = {c: float(np.mean(labels == i)) for i, c in enumerate(classes)}
+            row[key] = {**shares, "masked": float(np.mean(labels != gate.rest))}
         out["sets"][name] = row
     return out
 
