@@ -122,6 +122,8 @@ def _model_problems(
         problems.append(f"model {ref.name!r} is task {ref.task!r} {ref.classes}, not {upload.task}")
     if model is not None and ref.name != model:
         problems.append(f"model.name {ref.name!r} != default {model!r}")
+    if ref.gate is not None and (ref.task != "masked" or ref.rest_class is None):
+        problems.append(f"model.gate on {ref.name!r}: only masked models with a rest class")
     return problems
 
 

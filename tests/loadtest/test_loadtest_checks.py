@@ -65,6 +65,12 @@ BREAKAGES: dict[str, tuple[Callable[[dict], None], str]] = {
         lambda b: b["model"].update(task="masked", classes=["happy_but_angry", "happy_but_sad"]),
         "not micro",
     ),
+    "gated micro": (
+        lambda b: b["model"].update(
+            gate={"model": "micro-cnn", "version": 4, "smile_class": "happiness"}
+        ),
+        "model.gate",
+    ),
     "probabilities": (_break_probabilities, "sum to"),
     "label": (_break_label, "disagree"),
     "no face": (

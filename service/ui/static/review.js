@@ -249,7 +249,9 @@ export class Review {
       if (c === summary.dominant_label) tr.className = "dominant";
     }
     $("summary-text").textContent =
-      `${model.name} v${model.version} · ${frames.length} frames, ${withFace} with a face · ` +
+      `${model.name} v${model.version}` +
+      (model.gate ? ` (smile gate: ${model.gate.model} v${model.gate.version})` : "") +
+      ` · ${frames.length} frames, ${withFace} with a face · ` +
       `dominant: ${summary.dominant_label ?? "none"}`;
   }
 
