@@ -143,8 +143,8 @@ _SIGNS = np.array([1.0, -1.0, -1.0, 1.0])  # a box's sum from an integral image'
 @cache
 def _corners(n: int, width: int) -> tuple[np.ndarray, np.ndarray]:
     """Per cell of ``n`` x ``n`` pixels: the flat indices of its corners (bottom-right,
-    top-right, bottom-left, top-left) in an integral image ``width`` wide, and its pixel
-    count."""
+    top-right, bottom-left, top-left) in the sums then the squares of a [2, n + 1, width]
+    stack of integral images, and its pixel count."""
     c0, c1, mid = round(0.1 * n), round(0.9 * n), n // 2
     corners, count = [], []
     for name, side in CELLS:
@@ -153,18 +153,20 @@ def _corners(n: int, width: int) -> tuple[np.ndarray, np.ndarray]:
         x0, x1 = (c0, mid) if side == "left" else (mid, c1)
         corners.append([r1 * width + x1, r0 * width + x1, r1 * width + x0, r0 * width + x0])
         count.append(max(1, (r1 - r0) * (x1 - x0)))
-    return np.array(corners), np.array(count, np.float64)
+    sums = np.array(corners)
+    return np.stack([sums, sums + (n + 1) * width]), np.array(count, np.float64)
 
 
 def contrasts(crop: np.ndarray) -> np.ndarray:
     """float32 [len(CELLS)]: the grey-level standard deviation of every cell of the crop (on
     the pixels its LBP codes describe; integral images): a face's own features (brows, eyes,
     lips) make it; a hand or an object covering a cell flattens it."""
-    total, squares = cv2.integral2(crop[1:-1, 1:-1], sdepth=cv2.CV_64F, sqdepth=cv2.CV_64F)
-    corners, count = _corners(crop.shape[0] - 2, total.shape[1])
-    mean = total.take(corners) @ _SIGNS / count
-    var = squares.take(corners) @ _SIGNS / count - mean * mean
-    return np.sqrt(np.maximum(var, 0.0)).astype(np.float32)
+    inner = crop[1:-1, 1:-1]
+    integrals = np.empty((2, inner.shape[0] + 1, inner.shape[1] + 1))  # sums, squares
+    cv2.integral2(inner, integrals[0], integrals[1], cv2.CV_64F, cv2.CV_64F)  # in place
+    corners, count = _corners(inner.shape[0], integrals.shape[2])
+    mean, squares = integrals.take(corners) @ _SIGNS / count  # [2, cells]
+    return np.sqrt(np.maximum(squares - mean * mean, 0.0)).astype(np.float32)
 
 
 def region_features(grey: np.ndarray, box: FaceBox | None) -> np.ndarray | None:
