@@ -103,6 +103,7 @@ class _Layout(NamedTuple):
 
 @cache
 def _layout(n: int, stride: int) -> _Layout:
+    """The ``_Layout`` of ``n`` x ``n`` codes at flat positions ``row * stride + column``."""
     c0, c1, mid = round(0.1 * n), round(0.9 * n), n // 2
     rows = {name: (round(top * n), round(bottom * n)) for name, (top, bottom) in REGIONS.items()}
     member = [frozenset(r for r, (a, b) in rows.items() if a <= y < b) for y in range(n)]
@@ -115,8 +116,8 @@ def _layout(n: int, stride: int) -> _Layout:
     group = group[: max(0, (n - 1) * stride + n)]
     has = np.zeros((len(CELLS), rest + 1))
     for i, (name, which) in enumerate(CELLS):
-        for b, cells in enumerate(bands):
-            has[i, 2 * b + (which == "right")] = name in cells
+        for b, names in enumerate(bands):
+            has[i, 2 * b + (which == "right")] = name in names
     count = has @ np.bincount(group, minlength=rest + 1)
     return _Layout(group * BINS, has / np.maximum(1.0, count)[:, None])
 
