@@ -61,6 +61,19 @@ class SmileGate:
 Gates = Callable[[ModelVersion], SmileGate | None]
 
 
+def pinned_gate(
+    get: Callable[[str, int], ModelVersion], model: ModelVersion, ref: dict | None
+) -> SmileGate | None:
+    """The gate ``ref`` recorded (a ``GateRef`` as JSON; None: ungated) for ``model``, at the
+    very version it names: a job resumed after a new gate version arrived goes on with the
+    gate it started with. ``get(name, version)`` raises when that version is gone."""
+    if ref is None or model.card.rest_class is None:
+        return None
+    full = get(ref["model"], int(ref["version"]))
+    rest = list(model.card.classes).index(model.card.rest_class)
+    return SmileGate(full, list(full.card.classes).index(ref["smile_class"]), rest)
+
+
 def smile_gates(lookup: Callable[[str], ModelVersion], name: str) -> Gates:
     """``model -> SmileGate | None``: the gate for masked models with a rest class, reading
     the smile from the default version of ``name`` (``lookup(name)``, e.g. the catalogue's

@@ -220,6 +220,12 @@ class Pipeline:
         other.limits = limits
         return other
 
+    def with_gate(self, gate: SmileGate | None) -> Pipeline:
+        """The same pipeline with ``gate`` for every model (a job's gate, pinned at submit)."""
+        other = copy.copy(self)
+        other.gates = lambda _model: gate
+        return other
+
     def gate_for(self, model: ModelVersion) -> SmileGate | None:
         """The smile gate ``model``'s probabilities go through (None: ungated)."""
         return self.gates(model) if self.gates is not None else None

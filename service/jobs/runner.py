@@ -28,8 +28,9 @@ from dataclasses import dataclass
 
 from model_artifact import ModelVersion
 from service.backends.base import BackendError
-from service.catalogue import Catalogue
+from service.catalogue import Catalogue, CatalogueError
 from service.errors import Problem
+from service.gate import pinned_gate
 from service.jobs import results
 from service.jobs.files import JobFiles, new_id
 from service.jobs.metrics import JobMetrics
@@ -142,8 +143,9 @@ class JobRunner:
             return
         try:
             model = self.catalogue.get(row.parameters["model"], row.parameters["version"])
-        except Problem as exc:
-            await self._fail(row, exc.status, exc.detail, exc.title)
+            gate = pinned_gate(self.catalogue.get, model, row.model.get("gate"))
+        except CatalogueError as exc:  # removed from the repository since the submit
+            await self._fail(row, 409, str(exc), "Model unavailable")
             return
         options = options_of(row)
         start = Checkpoint(row.ckpt_offset, row.ckpt_index, row.ckpt_frames)
@@ -152,7 +154,7 @@ class JobRunner:
             log.info("job %s: resuming after frame %s (%d done)", row.id, start.index, start.frames)
         self.metrics.running_here.inc()
         try:
-            await self._stream(row, model, options, start)
+            await self._stream(row, model, options, start, self.pipeline.with_gate(gate))
         except _Lost:
             log.info("job %s: no longer ours (cancelled or taken over); stopped", row.id)
             current = await asyncio.to_thread(self.store.get, row.id)
@@ -170,13 +172,18 @@ class JobRunner:
             self.metrics.fps.set(sum(self.rates.values()))
 
     async def _stream(
-        self, row: JobRow, model: ModelVersion, options: PredictOptions, start: Checkpoint
+        self,
+        row: JobRow,
+        model: ModelVersion,
+        options: PredictOptions,
+        start: Checkpoint,
+        pipeline: Pipeline,
     ) -> None:
         attempt_started = time.perf_counter()
         writer = await asyncio.to_thread(FramesWriter, self.files.frames(row.id), start)
         upload = await asyncio.to_thread(open, self.files.upload(row.id), "rb")
         analysis = self.analysis(model, options)
-        stream = self.pipeline.stream(upload, model, options, analysis, start.index)
+        stream = pipeline.stream(upload, model, options, analysis, start.index)
         progress = Progress(start.frames, row.frames_total, row.media_s_done, None, None)
         lost = asyncio.Event()
 

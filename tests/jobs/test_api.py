@@ -262,3 +262,34 @@ def test_masked_jobs_name_their_smile_gate(make: Make, clip: bytes) -> None:
         assert got["label"] == want["label"]
         if want["probabilities"] is not None:
             assert got["probabilities"] == pytest.approx(want["probabilities"], abs=1e-6)
+
+
+@pytest.mark.usefixtures("throttled")
+def test_a_job_whose_model_version_was_removed_fails_clearly(
+    make: Make, long_clip: bytes, clip: bytes, shipped: Path, tmp_path: Path
+) -> None:
+    """A queued job whose model version left the repository before it ran fails with a
+    409 problem naming the version; the gateway stays healthy."""
+    import shutil
+
+    repo = tmp_path / "repo"
+    for name in ("micro-cnn", "masked-cnn"):
+        newest = max((shipped / name).iterdir(), key=lambda p: int(p.name))
+        shutil.copytree(newest, repo / name / newest.name)
+    extra = repo / "micro-cnn" / "2"  # an older version: the default stays the newest
+    shutil.copytree(max((repo / "micro-cnn").iterdir()), extra)
+    card_path = extra / "assets.extra" / "mmed.json"
+    card = json.loads(card_path.read_text())
+    card_path.write_text(json.dumps({**card, "version": 2}))
+    c = make(model_repository=repo, jobs_workers=1)
+    running = submit(c, long_clip).json()  # >= 3.6 s (throttled): the next one waits
+    doomed = submit(c, clip, query="model=micro-cnn&version=2&sample_interval=0").json()
+    assert doomed["status"] == "queued" and doomed["model"]["version"] == 2
+    shutil.rmtree(extra)
+    c.app.state.catalogue.refresh(force=True)
+    job = wait(c, doomed["id"])
+    assert job["status"] == "failed", job
+    assert job["error"]["status"] == 409 and "no version 2" in job["error"]["detail"]
+    assert job["error"]["title"] == "Model unavailable"
+    assert wait(c, running["id"])["status"] == "succeeded"
+    assert c.get("/readyz").status_code == 200

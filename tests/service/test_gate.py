@@ -123,3 +123,19 @@ def test_angry_faces_without_a_smile_get_no_masked_label(apps) -> None:
         gated_masked += g["label"] != "none"
     assert gated_masked <= ungated_masked
     assert gated_masked / len(images) <= 0.05, (gated_masked, ungated_masked)
+
+
+def test_a_pinned_gate_keeps_the_version_it_names() -> None:
+    from service.catalogue import UnknownVersion
+    from service.gate import pinned_gate
+
+    repo = ModelRepository(SHIPPED)
+    masked, micro = shipped("masked-cnn"), shipped("micro-cnn")
+    ref = {"model": "micro-cnn", "version": micro.version, "smile_class": "happiness"}
+    gate = pinned_gate(repo.load, masked, ref)
+    assert gate is not None and gate.model.version == micro.version and gate.rest == 2
+    assert gate.model.card.classes[gate.smile] == "happiness"
+    assert pinned_gate(repo.load, masked, None) is None  # submitted ungated: stays ungated
+    assert pinned_gate(repo.load, shipped("masked-cnn", 1), ref) is None  # no rest class
+    with pytest.raises((UnknownVersion, FileNotFoundError, ValueError, LookupError)):
+        pinned_gate(repo.load, masked, {**ref, "version": 99})
