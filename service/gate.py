@@ -86,7 +86,7 @@ def smile_gates(lookup: Callable[[str], ModelVersion], name: str) -> Gates:
             return None
         try:
             full = lookup(name)
-        except Exception as exc:  # a missing gate model leaves masked answers ungated
+        except (LookupError, OSError, ValueError) as exc:  # missing or unreadable: ungated
             log.warning("smile gate %r unavailable for %s: %s", name, model.name, exc)
             return None
         classes = list(full.card.classes)

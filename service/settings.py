@@ -9,6 +9,10 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+# The full-face model whose happiness gates masked answers (service/gate.py); the spotting
+# tools gate masked models with it too, as the gateway does by default.
+SMILE_GATE_MODEL = "micro-cnn"
+
 
 class Settings(BaseSettings):
     """Every knob of the gateway; one instance per app (``app.state.settings``)."""
@@ -36,7 +40,7 @@ class Settings(BaseSettings):
     default_masked_model: str = "masked-cnn"
     # Masked answers need a smiling face, read from this full-face model's happiness class
     # (service/gate.py); "" switches the gate off (the masked model's upper-face answer alone).
-    smile_gate: str = "micro-cnn"
+    smile_gate: str = SMILE_GATE_MODEL
     catalogue_refresh_s: float = Field(30.0, ge=0)
     inference_batch: int = Field(32, ge=1, le=1024)
     # > 0: a video's faces tracked in their own thread, this many frames ahead of the crops;

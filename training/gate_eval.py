@@ -38,22 +38,17 @@ BATCH = 256
 
 
 def _predictor(version: ModelVersion) -> Callable[[list[np.ndarray]], np.ndarray]:
-    """Probabilities of ``version``'s SavedModel for face images (its region and input size)."""
-    import tensorflow as tf
+    """Probabilities of ``version``'s SavedModel for face images (its region and input size),
+    through the serving signature as the gateway's SavedModel runtime calls it."""
+    from service.backends.runtimes import SavedModelRuntime
 
-    from model_artifact.card import INPUT_KEY, OUTPUT_KEY, SIGNATURE
-
-    fn = tf.saved_model.load(str(version.path)).signatures[SIGNATURE]
+    runtime = SavedModelRuntime(version)
     card = version.card
     size = (card.input.height, card.input.width)
 
     def run(images: list[np.ndarray]) -> np.ndarray:
         x = np.stack([face_input(i, None, card.face_region, size) for i in images])[..., None]
-        parts = [
-            fn(**{INPUT_KEY: tf.constant(x[i : i + BATCH])})[OUTPUT_KEY].numpy()
-            for i in range(0, len(x), BATCH)
-        ]
-        return np.concatenate(parts)
+        return np.concatenate([runtime.run(x[i : i + BATCH]) for i in range(0, len(x), BATCH)])
 
     return run
 
@@ -152,10 +147,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repository", type=Path, default=Path("model_repository"))
     p.add_argument("--data", type=Path, default=Path("../shared/data"))
     p.add_argument("--masked", default="masked-cnn")
-    p.add_argument("--gate", default="micro-cnn")
+    p.add_argument("--gate", default=None, help="the gate model (default: the gateway's)")
     p.add_argument("--out", type=Path, default=Path("docs/results/gate.json"))
     args = p.parse_args(argv)
-    result = evaluate(args.repository, args.data, args.masked, args.gate)
+    from service.settings import SMILE_GATE_MODEL
+
+    result = evaluate(args.repository, args.data, args.masked, args.gate or SMILE_GATE_MODEL)
     args.out.write_text(json.dumps(result, indent=1) + "\n")
     print("\n".join(render(result)))
     return 0

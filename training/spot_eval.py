@@ -56,22 +56,23 @@ def as_intervals(events: Sequence[Event]) -> list[Interval]:
 
 class Runner:
     """The service pipeline in-process (embedded TensorFlow) for one model version; a
-    masked model goes through the gateway's smile gate (``service.gate``, the repository's
-    ``micro-cnn``) as in the gateway, unless ``smile_gate`` is ""."""
+    masked model goes through the gateway's smile gate (``service.gate``; default the
+    gateway's default gate model) as in the gateway, unless ``smile_gate`` is ""."""
 
     def __init__(
         self,
         repository: Path,
         model: str,
         version: int | None = None,
-        smile_gate: str = "micro-cnn",
+        smile_gate: str | None = None,
     ) -> None:
         from model_artifact import ModelRepository
         from service.gate import smile_gates
+        from service.settings import SMILE_GATE_MODEL
 
         repo = ModelRepository(repository)
         self.model = repo.load(model, version)
-        self.gates = smile_gates(repo.load, smile_gate)
+        self.gates = smile_gates(repo.load, SMILE_GATE_MODEL if smile_gate is None else smile_gate)
 
     async def __aenter__(self) -> Runner:
         from service.backends.embedded import EmbeddedBackend

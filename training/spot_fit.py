@@ -264,12 +264,13 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     from model_artifact import ModelRepository
     from service.gate import smile_gates
+    from service.settings import SMILE_GATE_MODEL
     from service.spotting.regions import REGIONS, UPPER_REGIONS
 
     repo = ModelRepository(args.repository)
     mv = repo.load(args.model)
     card = mv.card
-    gate = smile_gates(repo.load, "micro-cnn")(mv)  # as Runner and the gateway gate it
+    gate = smile_gates(repo.load, SMILE_GATE_MODEL)(mv)  # as Runner and the gateway gate it
     gated = f"-gate-{gate.model.name}-v{gate.model.version}" if gate is not None else ""
     cache = args.cache or args.dev / f".records-{args.model}-v{mv.version}{gated}"
     asyncio.run(cache_records(args.dev, cache, args.repository, args.model, mv.version))
