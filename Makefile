@@ -9,6 +9,10 @@ comma  := ,
 STAMP  := $(VENV)/.installed
 LOCK   := requirements.lock
 EXTRAS := train,dev,cli
+# Keep Python's bytecode cache on: a machine that sets PYTHONDONTWRITEBYTECODE=1 makes every
+# process (pytest and each gateway a test starts) recompile TensorFlow and pytest re-rewrite
+# every test module; with it, collecting the fast tests took 21 s instead of 14 s.
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: install system-deps serve test test-fast lint lock models bench loadtest client docs-images openapi clean
 

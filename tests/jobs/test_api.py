@@ -69,7 +69,7 @@ def wait(c: TestClient, job_id: str, headers: dict = K1, timeout: float = 120) -
     raise AssertionError(f"job {job_id} did not finish: {job}")
 
 
-@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.slow)])
 def test_contract_result_equals_predict(make: Make, clip: bytes, kind: str, request) -> None:
     db = request.getfixturevalue("pg_url") if kind == "postgres" else ""
     c = make(jobs_db=db)
@@ -138,6 +138,7 @@ def test_ownership_auth_and_idempotency(make: Make, clip: bytes) -> None:
     wait(c, other["id"], K2)
 
 
+@pytest.mark.slow  # two throttled jobs of >= 3.6 s each
 @pytest.mark.usefixtures("throttled")
 def test_cancel_and_delete_remove_files(make: Make, long_clip: bytes, tmp_path: Path) -> None:
     c = make(jobs_workers=1)
@@ -264,6 +265,7 @@ def test_masked_jobs_name_their_smile_gate(make: Make, clip: bytes) -> None:
             assert got["probabilities"] == pytest.approx(want["probabilities"], abs=1e-6)
 
 
+@pytest.mark.slow  # waits for a throttled job of >= 3.6 s
 @pytest.mark.usefixtures("throttled")
 def test_a_job_whose_model_version_was_removed_fails_clearly(
     make: Make, long_clip: bytes, clip: bytes, shipped: Path, tmp_path: Path

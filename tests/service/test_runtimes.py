@@ -30,6 +30,19 @@ def shipped_versions() -> list[ModelVersion]:
     return [catalogue.get(m, v) for m in catalogue.names() for v in catalogue.versions(m)]
 
 
+def newest_fast_older_slow() -> list:
+    """Every shipped version; the older ones are marked slow (``make test`` runs them)."""
+    newest = {m: max(Catalogue(SHIPPED).versions(m)) for m in Catalogue(SHIPPED).names()}
+    return [
+        pytest.param(
+            m,
+            id=f"{m.name}-{m.version}",
+            marks=() if m.version == newest[m.name] else pytest.mark.slow,
+        )
+        for m in shipped_versions()
+    ]
+
+
 def faces_like(spec_h: int, spec_w: int, n: int, seed: int) -> np.ndarray:
     """Smooth grey images (a blurred random field), closer to faces than white noise."""
     import cv2
@@ -40,7 +53,7 @@ def faces_like(spec_h: int, spec_w: int, n: int, seed: int) -> np.ndarray:
     return out[..., None]
 
 
-@pytest.mark.parametrize("model", shipped_versions(), ids=lambda m: f"{m.name}-{m.version}")
+@pytest.mark.parametrize("model", newest_fast_older_slow())
 def test_tflite_matches_the_signature_on_every_shipped_model(model: ModelVersion) -> None:
     reference = SavedModelRuntime(model)
     lite = load_runtime(model, "tflite")
