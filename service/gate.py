@@ -78,7 +78,14 @@ def smile_gates(lookup: Callable[[str], ModelVersion], name: str) -> Gates:
     """``model -> SmileGate | None``: the gate for masked models with a rest class, reading
     the smile from the default version of ``name`` (``lookup(name)``, e.g. the catalogue's
     ``get``); None for other models, when ``name`` is empty, or when that model is missing or
-    has no ``happiness`` class (logged: the masked answers are then ungated, and say so)."""
+    has no ``happiness`` class (logged once per model and reason: the masked answers are then
+    ungated, and say so)."""
+    warned: set[tuple[str, str]] = set()
+
+    def warn_once(model: str, message: str) -> None:
+        if (model, message) not in warned:
+            warned.add((model, message))
+            log.warning("%s", message)
 
     def gate_for(model: ModelVersion) -> SmileGate | None:
         card = model.card
@@ -87,11 +94,11 @@ def smile_gates(lookup: Callable[[str], ModelVersion], name: str) -> Gates:
         try:
             full = lookup(name)
         except (LookupError, OSError, ValueError) as exc:  # missing or unreadable: ungated
-            log.warning("smile gate %r unavailable for %s: %s", name, model.name, exc)
+            warn_once(model.name, f"smile gate {name!r} unavailable for {model.name}: {exc}")
             return None
         classes = list(full.card.classes)
         if SMILE_CLASS not in classes or full.card.face_region != "full":
-            log.warning("smile gate %s has no full-face %r class", name, SMILE_CLASS)
+            warn_once(model.name, f"smile gate {name} has no full-face {SMILE_CLASS!r} class")
             return None
         rest = list(card.classes).index(card.rest_class)
         return SmileGate(full, classes.index(SMILE_CLASS), rest)

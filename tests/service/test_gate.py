@@ -57,6 +57,14 @@ def test_which_models_are_gated() -> None:
     assert smile_gates(ModelRepository(SHIPPED).load, "masked-cnn")(masked) is None
 
 
+def test_a_missing_gate_model_is_logged_once_not_per_request(caplog) -> None:
+    masked = shipped("masked-cnn")
+    gates = smile_gates(ModelRepository(SHIPPED).load, "no-such-model")
+    with caplog.at_level("WARNING", logger="mmed.gate"):
+        assert [gates(masked) for _ in range(5)] == [None] * 5
+    assert len(caplog.records) == 1 and "no-such-model" in caplog.records[0].getMessage()
+
+
 def _png(grey: np.ndarray) -> bytes:
     buf = io.BytesIO()
     Image.fromarray(grey).save(buf, format="PNG")
