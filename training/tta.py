@@ -211,10 +211,14 @@ def _rest(rv: RunViews, ds: Any) -> str | None:
 
 def _per_dataset(ds: Any, index: np.ndarray, probs: np.ndarray, rest: str | None) -> dict:
     from training import pipeline
-    from training.results import slim
+    from training.evaluate import card_dataset_metrics
 
-    per = pipeline.held_out_metrics(ds, index, probs, rest)[1]
-    return {name: slim(m) for name, m in per.items()}
+    out = {}
+    for name, m in pipeline.held_out_metrics(ds, index, probs, rest)[1].items():
+        figures = card_dataset_metrics(m)
+        figures["recall"] = {c: round(v["recall"], 4) for c, v in m["per_class"].items()}
+        out[name] = figures
+    return out
 
 
 def measure_run(rv: RunViews, ds: Any, variants: Sequence[str]) -> dict:
@@ -250,11 +254,13 @@ def ensemble(runs: Sequence[tuple[RunViews, Any]], views: Sequence[str] = ("id",
 
 
 def _val(record: dict, variant: str) -> tuple[float, float, float]:
-    """Validation FER+ 5-expression macro-F1, CK+ accuracy and FER+ neutral rate."""
+    """Validation FER+ 5-expression macro-F1, CK+ accuracy and FER+ neutral rate (NaN where a
+    run has no such set: then nothing is raised and the rule cannot pass)."""
     v = record["variants"][variant]["validation"]
-    fer = v["ferplus"]["expressions"]["argmax_all"]["macro_f1"]
-    ck = v["ckplus5"]["expressions"]["argmax_all"]["accuracy"]
-    return fer, ck, v["ferplus"]["rest_rate"]
+    got = (_expr("ferplus", "macro_f1")(v), _expr("ckplus5", "accuracy")(v))
+    neutral = _get("ferplus", "rest_rate")(v)
+    fer, ck, rate = (float("nan") if x is None else float(x) for x in (*got, neutral))
+    return fer, ck, rate
 
 
 def decide(records: Sequence[dict], variants: Sequence[str]) -> dict:
