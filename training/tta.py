@@ -42,6 +42,7 @@ RULE = (
 )
 MIN_SEEDS = 2
 MIN_NEUTRAL_RATE = 0.85
+FEW_IMAGES = 30  # an ensemble figure on fewer held-out images is flagged as unreadable
 # name -> (views, average "prob" | "logit", refit the calibration on the TTA outputs)
 VARIANTS: dict[str, tuple[tuple[str, ...], str, bool]] = {
     "as is": (("id",), "prob", False),
@@ -129,10 +130,9 @@ def _dataset(config: Any, classes: list[str], cache: dict) -> Any:
     """The run's data, loaded once for runs that read it alike (the seeds of one recipe)."""
     from training import pipeline
 
-    key = json.dumps(
-        [config.data, config.task, config.input_size, config.face_region, config.subject_regex]
-        + [config.class_map, config.class_maps, config.skip_folders, config.split, classes]
-    )
+    fields = ["data", "task", "input_size", "face_region", "subject_regex", "class_map"]
+    fields += ["class_maps", "skip_folders", "split"]
+    key = json.dumps([getattr(config, f) for f in fields] + [classes])
     if key not in cache:
         cache[key] = pipeline.load(config, classes=classes)
     return cache[key]
@@ -376,8 +376,9 @@ def _ensemble_lines(report: dict) -> list[str]:
         for dataset, title in (("ferplus", "FER+ valid"), ("ckplus5", "CK+ subjects no seed saw")):
             if dataset in h:
                 m = h[dataset]
+                few = " — too few to read" if m["images"] < FEW_IMAGES else ""
                 parts.append(
-                    f"{title} ({m['images']} images): 5-expression accuracy "
+                    f"{title} ({m['images']} images{few}): 5-expression accuracy "
                     f"{_expr(dataset, 'accuracy')(h):.3f} / macro-F1 "
                     f"{_expr(dataset, 'macro_f1')(h):.3f}"
                     + (f", neutral rate {m['rest_rate']:.3f}" if m.get("rest_rate") else "")
@@ -397,8 +398,15 @@ def render(report: dict) -> list[str]:
         "",
     ]
     for name, v in d["variants"].items():
+        seeds_with = {
+            key: ", ".join(str(s["seed"]) for s in v["per_seed"] if s[key]) or "none"
+            for key in ("fer_macro_f1_up", "ck_accuracy_up", "neutral_rate_kept")
+        }
         lines.append(
-            f"- {name}: passes for seeds {v['seeds_passing'] or 'none'} → "
+            f"- {name}: FER+ macro-F1 raised for seeds {seeds_with['fer_macro_f1_up']}, CK+ "
+            f"accuracy raised for {seeds_with['ck_accuracy_up']}, neutral rate ≥ "
+            f"{MIN_NEUTRAL_RATE} for {seeds_with['neutral_rate_kept']} → all three for "
+            f"{', '.join(map(str, v['seeds_passing'])) or 'none'}: "
             + ("passes" if v["passes"] else "fails")
         )
     verdict = f"passes with `{d['candidate']}`" if d["passes"] else "fails: TTA is not shipped"
