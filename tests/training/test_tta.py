@@ -172,3 +172,13 @@ def test_a_saved_run_as_is_gives_its_own_evaluation(make_image_folder, tmp_path)
     assert got["rest_rate"] == pytest.approx(own["rest_rate"])
     assert report["runs"][0]["variants"]["flip, mean prob, refit"]["calibration"]["refit"]
     assert report["decision"]["passes"] is False  # no CK+ / FER+ sets: the rule cannot pass
+
+
+def test_cli_wires_tta_eval_and_a_missing_run_is_a_clear_error(tmp_path, capsys):
+    from training.cli import main, parser
+
+    args = parser().parse_args(["tta-eval", "--run", "a", "--run", "b"])
+    assert args.run == ["a", "b"] and args.out == "docs/results/tta.json"
+    out = tmp_path / "tta.json"
+    assert main(["tta-eval", "--run", str(tmp_path / "nope"), "--out", str(out)]) == 2
+    assert "is not a training run" in capsys.readouterr().err and not out.exists()
