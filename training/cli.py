@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from training import spot_eval
+from training import spot_eval, tta
 from training.archs import SPECS, UnknownArchError
 from training.data import DEFAULT_SUBJECT_RE, DataError, parse_class_map
 from training.recipes import MASKED_PROXY_MAP, RECIPES
@@ -532,6 +532,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="also write the figures to this JSON file")
 
     spot_eval.add_parser(sub)
+    tta.add_parser(sub)
     return root
 
 
@@ -548,6 +549,7 @@ COMMANDS = {
     "record": cmd_record,
     "archs": cmd_archs,
     "spot-eval": spot_eval.cmd_spot_eval,
+    "tta-eval": tta.cmd_tta_eval,
 }
 
 

@@ -326,6 +326,11 @@ def render_block(records: list[dict], intro: list[str], stored: Path | None = No
     cost = None if stored is None else stored / "cost.json"
     if cost is not None and cost.is_file():
         lines += [*cost_lines(json.loads(cost.read_text())), ""]
+    tta = None if stored is None else stored / "tta.json"
+    if tta is not None and tta.is_file():
+        from training.tta import render as render_tta
+
+        lines += [*render_tta(json.loads(tta.read_text())), ""]
     gate = None if stored is None else stored / "gate.json"
     if gate is not None and gate.is_file():
         from training.gate_eval import render as render_gate
