@@ -147,6 +147,7 @@ def test_stored_report_matches_the_records_and_its_own_rule():
             assert as_is["validation"][dataset]["macro_f1"] == pytest.approx(figures["macro_f1"])
 
 
+@pytest.mark.slow  # trains and exports a tiny run (~7 s)
 def test_a_saved_run_as_is_gives_its_own_evaluation(make_image_folder, tmp_path):
     """End to end on a tiny calibrated run (synthetic faces, no ../shared): the tool rebuilds
     the run's splits, and its "as is" figures are the run's own held-out evaluation."""
