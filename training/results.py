@@ -51,10 +51,8 @@ def record_from_run(run_dir: Path, label: str, shipped: str | None = None) -> di
 def record_from_version(version_dir: Path, label: str) -> dict:
     """The record of an exported version, re-evaluated on its own held-out data (the card's
     recipe and split rebuilt; the held-out subjects must match the card's)."""
-    import tensorflow as tf
-
-    from model_artifact import REST_CLASS
-    from model_artifact.card import INPUT_KEY, OUTPUT_KEY, SIGNATURE
+    from model_artifact import REST_CLASS, ModelCard, ModelVersion
+    from service.backends.runtimes import SavedModelRuntime
     from training import pipeline
     from training.export import read_card
 
@@ -83,16 +81,12 @@ def record_from_version(version_dir: Path, label: str) -> dict:
     subjects = sorted({str(s) for s in ds.subjects[test][subject_split]})
     if subjects != sorted(card["evaluation"]["held_out_subject_ids"]):
         raise ValueError(f"the data no longer gives {version_dir}'s held-out subjects")
-    fn = tf.saved_model.load(str(version_dir)).signatures[SIGNATURE]
+    # The serving signature as the gateway's SavedModel runtime calls it.
+    runtime = SavedModelRuntime(ModelVersion(card=ModelCard.model_validate(card), path=version_dir))
 
     def probs(index: np.ndarray) -> np.ndarray:
         x = ds.images[index][..., None]
-        return np.concatenate(
-            [
-                fn(**{INPUT_KEY: tf.constant(x[i : i + 256])})[OUTPUT_KEY]
-                for i in range(0, len(x), 256)
-            ]
-        )
+        return np.concatenate([runtime.run(x[i : i + 256]) for i in range(0, len(x), 256)])
 
     rest = REST_CLASS[config.task] if REST_CLASS[config.task] in ds.classes else None
     _, per = pipeline.held_out_metrics(ds, test, probs(test), rest)
