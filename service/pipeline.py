@@ -119,32 +119,11 @@ class Analysis(Protocol):
 @dataclass
 class Chunk:
     """Up to ``batch`` sampled frames: their records (no probs yet) and the crops of those
-    with a face, in order. ``todo``: the frames whose crops and analysis features are still
-    to make (``prepare``), with the box to crop (None: the whole frame, detection off)."""
+    with a face, in order."""
 
     records: list[FrameRecord] = field(default_factory=list)
     crops: list[np.ndarray] = field(default_factory=list)
     gate_crops: list[np.ndarray] = field(default_factory=list)  # the smile gate's full faces
-    todo: list[tuple[FrameRecord, np.ndarray, FaceBox | None]] = field(default_factory=list)
-
-    def prepare(
-        self,
-        region: str,
-        size: tuple[int, int],
-        analysis: Analysis | None,
-        gate: SmileGate | None,
-    ) -> float:
-        """Make the crops and features of ``todo`` (then empty it); returns the seconds spent."""
-        t0 = time.perf_counter()
-        for record, image, box in self.todo:
-            if record.box is not None:
-                self.crops.append(crop_face(image, box, region, size))
-                if gate is not None:
-                    self.gate_crops.append(gate.crop(image, box))
-            if analysis is not None:
-                record.features = analysis.features(image, record.box)
-        self.todo = []
-        return time.perf_counter() - t0
 
 
 @dataclass(frozen=True)
@@ -305,11 +284,7 @@ class Pipeline:
         stop: threading.Event,
         analysis: Analysis | None = None,
         gate: SmileGate | None = None,
-        defer: Callable[[np.ndarray], bool] = lambda _image: False,
     ) -> Generator[Chunk, None, None]:
-        """The tracked frames in chunks; the crops and features of a frame ``defer`` accepts
-        are left to ``Chunk.prepare`` (``_infer`` makes them in a thread of their own, beside
-        the tracking of the next chunk), the others made at once."""
         size = (model.card.input.height, model.card.input.width)
         region = model.card.face_region
         chunk = Chunk()
@@ -322,15 +297,20 @@ class Pipeline:
                 break
             position += 1
             if not item.skipped:
+                t1 = time.perf_counter()
                 frame, box = item.frame, item.box
-                if box is None and not options.detect_faces:  # the whole frame is the face
-                    h, w = frame.image.shape[:2]
-                    box = FaceBox(0, 0, w, h, 1.0)
-                record = FrameRecord(frame.index, frame.timestamp_s, box, None, None, item.keyframe)
-                chunk.records.append(record)
-                chunk.todo.append((record, frame.image, item.box))
-                if not defer(frame.image):
-                    clock.detect += chunk.prepare(region, size, analysis, gate)
+                if box is not None or not options.detect_faces:
+                    chunk.crops.append(crop_face(frame.image, box, region, size))
+                    if gate is not None:
+                        chunk.gate_crops.append(gate.crop(frame.image, box))
+                    if box is None:  # detection off: the whole frame is the face
+                        h, w = frame.image.shape[:2]
+                        box = FaceBox(0, 0, w, h, 1.0)
+                features = analysis.features(frame.image, box) if analysis is not None else None
+                chunk.records.append(
+                    FrameRecord(frame.index, frame.timestamp_s, box, None, features, item.keyframe)
+                )
+                clock.detect += time.perf_counter() - t1
             if position % self.batch == 0:
                 yield chunk
                 chunk = Chunk()
@@ -339,19 +319,8 @@ class Pipeline:
 
     # -- predict ----------------------------------------------------------------------------
     async def _infer(
-        self,
-        model: ModelVersion,
-        chunk: Chunk,
-        clock: StageClock,
-        gate: SmileGate | None,
-        analysis: Analysis | None = None,
+        self, model: ModelVersion, chunk: Chunk, clock: StageClock, gate: SmileGate | None
     ) -> np.ndarray:
-        if chunk.todo:  # deferred crops and features: beside the tracking of the next chunk
-            card = model.card
-            size = (card.input.height, card.input.width)
-            clock.detect += await asyncio.to_thread(
-                chunk.prepare, card.face_region, size, analysis, gate
-            )
         if not chunk.crops:
             return np.zeros((0, len(model.card.classes)), np.float32)
         t0 = time.perf_counter()
@@ -405,10 +374,7 @@ class Pipeline:
         stages = _Stages()
         try:
             tracked = self._start(source, options, clock, worker.stop, start_after, stages)
-            defer = self._deferral(source.info)
-            chunks = self._chunks(
-                tracked, model, options, clock, worker.stop, analysis, gate, defer
-            )
+            chunks = self._chunks(tracked, model, options, clock, worker.stop, analysis, gate)
             pending: asyncio.Task | None = None
             pending_chunk: Chunk | None = None
             try:
@@ -420,8 +386,7 @@ class Pipeline:
                         _attach(pending_chunk, await pending)
                         done, pending = pending_chunk, None
                     if chunk is not None:  # its inference overlaps the consumer's work
-                        inferred = self._infer(model, chunk, clock, gate, analysis)
-                        pending = asyncio.ensure_future(inferred)
+                        pending = asyncio.ensure_future(self._infer(model, chunk, clock, gate))
                         pending_chunk = chunk
                     if done is not None:
                         for record in done.records:
@@ -436,16 +401,6 @@ class Pipeline:
         finally:
             await asyncio.shield(asyncio.to_thread(stages.release, source))
             stages.settle(clock)
-
-    def _deferral(self, info: MediaInfo) -> Callable[[np.ndarray], bool]:
-        """Which frames' crops and features wait for their chunk's ``prepare`` (made beside
-        the tracking of the next chunk, so a video's per-frame work uses both cores also once
-        decoding has finished): a video's, when two chunks of its frames (the one prepared
-        and the one tracked meanwhile) fit in ``prefetch_bytes``; none otherwise."""
-        if info.kind != "video" or 2 * self.batch * info.width * info.height > self.prefetch_bytes:
-            return lambda _image: False
-        budget = self.prefetch_bytes // (2 * self.batch)
-        return lambda image: image.nbytes <= budget  # a frame of another size: at once
 
     def _start(
         self,
