@@ -84,16 +84,16 @@ _LUMA_LIMITED = {"yuv420p", "yuv422p", "yuv444p", "yuv440p", "yuv411p", "yuv410p
 _LUMA_FULL = {"yuvj420p", "yuvj422p", "yuvj444p", "yuvj440p", "yuvj411p", "gray"}
 _LIMITED_TO_FULL = np.clip(np.round((np.arange(256) - 16) * 255 / 219), 0, 255).astype(np.uint8)
 _RANGE_UNSPECIFIED, _RANGE_MPEG = 0, 1
-# The same expansion as arithmetic, max(Y, 16) * 255/219 - 16 * 255/219 rounded and saturated
-# (OpenCV's SIMD convertScaleAbs, in place): equal to the table on all 256 values (no value
-# lies near a rounding tie: 255/219 = 85/73) and 2-3x faster than cv2.LUT on a 640x360 frame.
+# The same expansion as arithmetic, Y * 255/219 - 16 * 255/219 rounded and saturated (below
+# 16 it saturates to 0) in one SIMD pass of OpenCV's addWeighted (the second operand weighted
+# 0): equal to the table on all 256 values (no value lies near a rounding tie: 255/219 =
+# 85/73), 2-3x faster than cv2.LUT and 1.2x faster than a max then a convertScaleAbs.
 _SCALE, _OFFSET = 255 / 219, -16 * 255 / 219
 
 
 def limited_to_full(luma: np.ndarray) -> np.ndarray:
     """``_LIMITED_TO_FULL[luma]``, a new C-contiguous array (``luma`` may be a strided view)."""
-    out = cv2.max(luma, 16)  # type: ignore[call-overload]  # the stubs want an array
-    return cv2.convertScaleAbs(out, out, alpha=_SCALE, beta=_OFFSET)
+    return cv2.addWeighted(luma, _SCALE, luma, 0.0, _OFFSET)
 
 
 def grey_frame(frame: av.VideoFrame) -> np.ndarray:

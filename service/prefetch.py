@@ -3,15 +3,18 @@
 The pipeline decodes a video in a ``Prefetch`` thread while its request's worker thread detects
 faces in the frames already decoded: PyAV and OpenCV both release the GIL, so on two cores the
 two stages overlap instead of taking turns. The queue is bounded (``depth`` frames), so a long
-video is never held in memory whole and a slow consumer pauses the decoder.
+video is never held in memory whole and a slow consumer pauses the decoder. A paused producer
+is woken once a quarter of the queue is free, not for every item taken: waking a sleeping
+thread costs tens of microseconds of CPU (on these VMs), per frame when detection is the
+slower stage.
 """
 
 from __future__ import annotations
 
 import contextlib
-import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator
 from typing import Generic, TypeVar
 
@@ -33,7 +36,8 @@ class Prefetch(Generic[T]):
     in the consumer. ``stop`` (shared with the caller) ends both sides within ``_POLL_S``;
     ``close`` stops and waits for the producer, which closes ``source`` in its own thread, so
     whatever ``source`` reads from can be released safely afterwards. ``seconds`` is the time
-    the producer spent inside ``next(source)``.
+    the producer spent inside ``next(source)``; ``pauses`` counts its waits for room (each
+    until a quarter of the queue, at least one item, is free).
     """
 
     def __init__(
@@ -42,9 +46,14 @@ class Prefetch(Generic[T]):
         if depth < 1:
             raise ValueError("depth must be >= 1")
         self._source = source
-        self._queue: queue.Queue = queue.Queue(maxsize=depth)
+        self._items: deque = deque()
+        self._depth = depth
+        self._resume = depth - max(1, depth // 4)  # a paused producer goes on at this length
+        self._ready = threading.Condition()
+        self._producer_waits = self._consumer_waits = False
         self.stop = stop or threading.Event()
         self.seconds = 0.0
+        self.pauses = 0  # times the producer found the queue full
         self._thread = threading.Thread(target=self._produce, name="mmed-prefetch", daemon=True)
         self._thread.start()
 
@@ -65,27 +74,44 @@ class Prefetch(Generic[T]):
                     close()
 
     def _put(self, item: object) -> bool:
-        while not self.stop.is_set():
-            try:
-                self._queue.put(item, timeout=_POLL_S)
-                return True
-            except queue.Full:
-                continue
-        return False
+        with self._ready:
+            if len(self._items) >= self._depth:  # full: pause until it is down to _resume
+                self.pauses += 1
+                self._producer_waits = True
+                while len(self._items) > self._resume:
+                    if self.stop.is_set():
+                        return False
+                    self._ready.wait(_POLL_S)
+                self._producer_waits = False
+            if self.stop.is_set():
+                return False
+            self._items.append(item)
+            if self._consumer_waits:
+                self._ready.notify()
+        return True
+
+    def _get(self) -> object:
+        """The next item; ``_END`` once stopped, or when the producer is gone and left none."""
+        with self._ready:
+            while not self._items:
+                if self.stop.is_set() or not self._thread.is_alive():
+                    return _END
+                self._consumer_waits = True
+                self._ready.wait(_POLL_S)
+            self._consumer_waits = False
+            item = self._items.popleft()
+            if self._producer_waits and len(self._items) <= self._resume:
+                self._ready.notify()
+            return item
 
     def __iter__(self) -> Iterator[T]:
         while not self.stop.is_set():
-            try:
-                item = self._queue.get(timeout=_POLL_S)
-            except queue.Empty:
-                if not self._thread.is_alive() and self._queue.empty():
-                    return  # stopped from outside the consumer
-                continue
+            item = self._get()
             if item is _END:
                 return
             if isinstance(item, _Failure):
                 raise item.exc
-            yield item
+            yield item  # type: ignore[misc]
 
     def close(self) -> None:
         """Stop the producer and wait for it (it has closed ``source`` when this returns)."""

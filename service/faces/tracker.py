@@ -265,9 +265,10 @@ class FaceTracker:
         ok = status.ravel().astype(bool)
         if ok.sum() < 0.6 * len(pts):
             return None
-        p, q = pts[ok, 0], nxt[ok, 0]
-        shift = column_median(q - p) / scale
-        grow = math.sqrt(float(q.var(axis=0).sum()) / max(float(p.var(axis=0).sum()), 1e-6))
+        pq = np.concatenate([pts, nxt], axis=2)[ok, 0]  # [points, (x, y, x', y')]
+        shift = column_median(pq[:, 2:] - pq[:, :2]) / scale
+        before, after = spreads(pq)
+        grow = math.sqrt(after / max(before, 1e-6))
         if not 0.8 <= grow <= 1.25:
             return None
         cx = last.x + last.w / 2 + float(shift[0])
@@ -293,3 +294,19 @@ def column_median(a: np.ndarray) -> np.ndarray:
         return s[k]
     mid = np.add(s[k - 1], s[k])
     return np.true_divide(mid, np.intp(2), out=mid, casting="unsafe")
+
+
+def spreads(ab: np.ndarray) -> tuple[float, float]:
+    """``float(a.var(axis=0).sum())`` of the two halves ``a, b`` of the columns of ``ab``
+    (2-D float), both at once: the same operations in the same order as numpy's ``_var``
+    (per column, a column's sums do not depend on its neighbours), without its Python
+    wrapper (~25 us a call, twice a frame)."""
+    n = np.intp(len(ab))
+    mean = np.add.reduce(ab, axis=0, keepdims=True)
+    np.true_divide(mean, n, out=mean, casting="unsafe")
+    d = np.subtract(ab, mean)
+    np.square(d, out=d)
+    v = np.add.reduce(d, axis=0)
+    np.true_divide(v, n, out=v, casting="unsafe")
+    half = v.shape[0] // 2
+    return float(v[:half].sum()), float(v[half:].sum())

@@ -81,6 +81,18 @@ def test_stop_ends_a_blocked_producer_and_consumer() -> None:
     assert list(items) == []  # the consumer sees the end, not a hang
 
 
+def test_a_paused_producer_waits_for_a_quarter_of_the_queue() -> None:
+    # A slow consumer: the producer is woken once 2 of 8 places are free, not for each item.
+    prefetch = Prefetch(Source(100), depth=8)
+    got = []
+    for item in prefetch:
+        got.append(item)
+        time.sleep(0.001)
+    prefetch.close()
+    assert got == list(range(100))
+    assert 1 <= prefetch.pauses <= (100 - 8) // 2 + 1
+
+
 def test_depth_must_be_positive() -> None:
     with pytest.raises(ValueError):
         Prefetch(iter([]), depth=0)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from service.faces import FaceDetector, FaceTracker, blazeface_box, iou, shared_blazeface
-from service.faces.tracker import column_median
+from service.faces.tracker import column_median, spreads
 from service.media import Frame, MediaLimits, open_media
 from tools.facevideo import face_photo, face_video
 
@@ -146,3 +146,16 @@ def test_column_median_equals_numpys() -> None:
         np.testing.assert_array_equal(got, expected)  # -0.0 == 0.0: the box is the same
     nan = np.array([[1.0, np.nan], [2.0, 3.0]], np.float32)
     np.testing.assert_array_equal(column_median(nan), np.median(nan, axis=0))
+
+
+def test_spreads_equal_numpys_variance_sums() -> None:
+    # The flow's scale change: the summed column variances of up to 25 float32 points, before
+    # and after (side by side), each as numpy computes it alone.
+    rng = np.random.default_rng(2)
+    for i in range(3000):
+        n = int(rng.integers(1, 26))
+        ab = (rng.normal(size=(n, 4)) * rng.choice([0.01, 1.0, 30.0]) + 100).astype(np.float32)
+        if i % 3 == 0:
+            ab = np.round(ab, 1)
+        a, b = ab[:, :2].copy(), ab[:, 2:].copy()
+        assert spreads(ab) == (float(a.var(axis=0).sum()), float(b.var(axis=0).sum()))
