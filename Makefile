@@ -57,7 +57,7 @@ system-deps:
 test: install system-deps lint
 	$(BIN)/python -m pytest -q -ra $(PYTEST_ARGS)
 
-## The edit loop: every test not marked @pytest.mark.slow (1:50 on a quiet machine; target < 2 min).
+## The edit loop: every test not marked @pytest.mark.slow (1:36-1:46 on a quiet machine; target < 2 min).
 test-fast: install
 	$(BIN)/python -m pytest -q -ra -m "not slow" $(PYTEST_ARGS)
 
