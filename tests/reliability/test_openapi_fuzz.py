@@ -20,7 +20,9 @@ from pathlib import Path
 
 import pytest
 import schemathesis
+from schemathesis.core.parameters import ParameterLocation
 from schemathesis.python import asgi
+from schemathesis.specs.openapi.checks import negative_data_rejection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from service.app import create_app
@@ -82,7 +84,22 @@ def gateway(tiny_repository: Path) -> Iterator[None]:
 @pytest.mark.slow  # Schemathesis over every operation
 @schema.parametrize()
 def test_api_conforms_to_its_openapi_document(case, gateway: None) -> None:
-    case.call_and_validate(headers={"X-API-Key": KEY})
+    # The key is sent with every request, so a case Schemathesis made negative by leaving it out
+    # reaches the gateway authenticated; whether it must then be rejected depends on its other
+    # mutations only, which the check cannot tell (found by the long run: GET
+    # /v1/jobs?limit=1&=null, an undeclared query parameter the gateway rightly ignores, was
+    # answered 200 and reported as accepted negative data). Such cases skip that one check;
+    # every other check runs. Missing and wrong keys: tests/reliability/test_auth_and_names.py.
+    excluded = [negative_data_rejection] if _leaves_out_the_key(case) else []
+    case.call_and_validate(headers={"X-API-Key": KEY}, excluded_checks=excluded)
+
+
+def _leaves_out_the_key(case) -> bool:
+    data = case.meta.phase.data if case.meta is not None else None
+    return any(
+        m.parameter_location == ParameterLocation.HEADER and m.parameter == "X-API-Key"
+        for m in getattr(data, "mutations", ())
+    )
 
 
 def test_documented_frame_cap_is_this_gateways(make_client) -> None:
