@@ -227,7 +227,8 @@ VALIDATION: list[tuple[str, Figure]] = [
 ]
 
 
-def _stat(values: list[float]) -> str:
+def mean_sd(values: list[float]) -> str:
+    """``mean ± sd`` of the values to 3 places (one value alone; "—" for none)."""
     if not values:
         return "—"
     if len(values) == 1:
@@ -259,7 +260,7 @@ def figures_table(
     rows = FIGURES if rows is None else rows
     lines = [_header(groups), "|---|" + "---|" * len(groups) + "---|"]
     for label, get, target in rows:
-        cells = [_stat([v for v in map(get, rs) if v is not None]) for rs in groups.values()]
+        cells = [mean_sd([v for v in map(get, rs) if v is not None]) for rs in groups.values()]
         lines.append(f"| {label} | " + " | ".join(cells) + f" | {target} |")
     return lines
 

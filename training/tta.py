@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from training.results import mean_sd
+
 log = logging.getLogger(__name__)
 
 Predict = Callable[[np.ndarray], np.ndarray]  # uint8 [N, H, W, 1] -> probabilities [N, K]
@@ -347,14 +349,6 @@ ROWS: list[tuple[str, Getter]] = [
 ]
 
 
-def _cell(values: list[float]) -> str:
-    if not values:
-        return "—"
-    if len(values) == 1:
-        return f"{values[0]:.3f}"
-    return f"{statistics.mean(values):.3f} ± {statistics.stdev(values):.3f}"
-
-
 def table(report: dict, split: str) -> list[str]:
     """One column per variant (mean ± sd over the runs), one row per figure."""
     names = list(report["runs"][0]["variants"])
@@ -363,7 +357,7 @@ def table(report: dict, split: str) -> list[str]:
         cells = []
         for name in names:
             values = [get(r["variants"][name][split]) for r in report["runs"]]
-            cells.append(_cell([v for v in values if v is not None]))
+            cells.append(mean_sd([v for v in values if v is not None]))
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return lines
 
