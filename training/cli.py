@@ -143,6 +143,12 @@ def _add_recipe_args(p: argparse.ArgumentParser) -> None:
         choices=("soft", "hard"),
         help="with --recipe: override its soft/hard label choice (the ablation)",
     )
+    p.add_argument(
+        "--init-from",
+        metavar="RUN",
+        help="start from a saved run's network (same data and seed: it must hold out the same "
+        "files); training continues from its weights (recipe v5 fine-tunes a v4 run)",
+    )
     p.add_argument("--variant", help="optional model-name suffix (e.g. female)")
     p.add_argument("--quiet", action="store_true", help="no per-batch progress bars")
 
@@ -176,6 +182,7 @@ def _config(args: argparse.Namespace) -> RunConfig:
             args.recipe, task, paths, seed=args.seed, epochs=args.epochs, soft_labels=soft
         )
         config.fit = FitOptions(**{**config.fit.__dict__, "verbose": 2 if args.quiet else 1})
+        config.init_from = args.init_from
         return config
     extra = MASKED_PROXY_MAP if args.masked_proxy else []
     class_map, class_maps = _scoped_maps((args.class_map or []) + extra, names)
@@ -210,6 +217,7 @@ def _config(args: argparse.Namespace) -> RunConfig:
         calibration=args.calibration,
         variant=args.variant,
         dataset_name=args.dataset_name,
+        init_from=args.init_from,
         fit=FitOptions(
             epochs=args.epochs or FitOptions.epochs,
             batch_size=args.batch_size,

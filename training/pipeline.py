@@ -71,6 +71,9 @@ class RunConfig:
     cnn_width: int = 1  # the CNN's width multiplier and batch norm (training.archs.build_model)
     cnn_batchnorm: bool = False
     cnn_depth: int = 1  # convolutions per CNN block (2 = the v3 "deep" layout)
+    # A saved run whose (uncalibrated) weights start this one: training continues from them.
+    # Its held-out files must be this run's (same data and seed), so nothing held out leaks in.
+    init_from: str | None = None
 
     @property
     def specs(self) -> list[DataSpec]:
@@ -295,6 +298,8 @@ def train_on(
     model = archs.build_model(
         config.arch, len(ds.classes), config.input_size, config.weights, **cnn
     )
+    if config.init_from:
+        _init_weights(model, Path(config.init_from), [str(ds.paths[i]) for i in test_index])
     fit_index, val_index = validation_split(ds, train_index, config)
     val = None if val_index is None else (ds.images[val_index], ds.labels[val_index])
     log.info(
@@ -315,6 +320,16 @@ def train_on(
         targets=None if targets is None else targets[fit_index],
     )
     return _finish(config, model, ds, train_index, test_index, val_index, history, started)
+
+
+def _init_weights(model: keras.Model, run_dir: Path, test_files: list[str]) -> None:
+    """Copy a saved run's network (its calibration removed) into ``model``; refuse a run that
+    held out other files (its training set would overlap this run's held-out set)."""
+    _, info, prior = load_run(run_dir)
+    if info["test_files"] != test_files:
+        raise ValueError(f"{run_dir} held out other files than this run: cannot start from it")
+    model.set_weights(calibration.without_temperature(prior).get_weights())
+    log.info("weights from %s", run_dir)
 
 
 def _finish(
