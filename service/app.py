@@ -118,6 +118,7 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
         metrics,
         batch=settings.inference_batch,
         track_ahead=settings.track_ahead,
+        image_detector=settings.image_detector,
         gates=smile_gates(app.state.catalogue.get, settings.smile_gate),
     )
     install_error_handlers(app)

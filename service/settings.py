@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     # > 0: a video's faces tracked in their own thread, this many frames ahead of the crops;
     # 0: in the worker thread that crops them (service/pipeline.py, docs/benchmarks-real.md).
     track_ahead: int = Field(0, ge=0, le=64)
+    # Still images: "blazeface" = the video tracker's full search (BlazeFace on the whole image,
+    # frontal Haar where it finds nothing); "haar" = frontal Haar alone (the earlier default).
+    image_detector: Literal["blazeface", "haar"] = "blazeface"
     log_level: str = "INFO"
 
     # Jobs (service/jobs, design §2 "Jobs"): their own limits, fit for whole sessions.
