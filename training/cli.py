@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from training import spot_eval, tta
 from training.archs import SPECS, UnknownArchError
 from training.data import DEFAULT_SUBJECT_RE, DataError, parse_class_map
-from training.recipes import MASKED_PROXY_MAP, RECIPES
+from training.recipes import MASKED_PROXY_MAP, NEEDS_START, RECIPES
 from training.splits import SPLITS
 from training.train import FitOptions
 
@@ -133,7 +133,7 @@ def _add_recipe_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--recipe",
-        choices=RECIPES,
+        choices=sorted(RECIPES),
         help="a shipped recipe (training.recipes: v2, v3) for --task; --data gives the sets "
         "(NAME=PATH with the names ckplus5 and ferplus); other recipe flags are ignored "
         "except --seed, --epochs and --labels",
@@ -182,6 +182,8 @@ def _config(args: argparse.Namespace) -> RunConfig:
             args.recipe, task, paths, seed=args.seed, epochs=args.epochs, soft_labels=soft
         )
         config.fit = FitOptions(**{**config.fit.__dict__, "verbose": 2 if args.quiet else 1})
+        if task == "micro" and args.recipe in NEEDS_START and not args.init_from:
+            raise DataError(f"--recipe {args.recipe} continues a saved run: give --init-from RUN")
         config.init_from = args.init_from
         return config
     extra = MASKED_PROXY_MAP if args.masked_proxy else []

@@ -193,6 +193,8 @@ class RunResult:
                 "cnn_batchnorm": c.cnn_batchnorm,
                 "cnn_depth": c.cnn_depth,
                 "subject_regex": c.subject_regex,
+                # The run this one continued (its folder name; None: trained from scratch).
+                "init_from": Path(c.init_from).name if c.init_from else None,
                 **asdict(c.fit),
             },
         }

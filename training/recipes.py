@@ -103,7 +103,8 @@ V5_FIT = FitOptions(
     **{**V3_FIT.__dict__, "epochs": 8, "learning_rate": 3e-4, "class_weight_power": 1.0}
 )
 V5_OVERSAMPLE = 16
-RECIPES = ("v2", "v3", "v4", "v5")
+# Recipes that continue a saved run's network (``--init-from``) for the micro task.
+NEEDS_START = frozenset({"v5"})
 
 
 def recipe_v3(
@@ -173,8 +174,7 @@ def named_recipe(
     """``v2`` … ``v5`` by name (the CLI's ``--recipe``)."""
     if name not in RECIPES:
         raise ValueError(f"unknown recipe {name!r}; choose one of {', '.join(RECIPES)}")
-    build = {"v2": recipe_v2, "v3": recipe_v3, "v4": recipe_v4, "v5": recipe_v5}[name]
-    return build(task, paths, seed=seed, epochs=epochs, soft_labels=soft_labels)
+    return RECIPES[name](task, paths, seed=seed, epochs=epochs, soft_labels=soft_labels)
 
 
 def recipe_v2(
@@ -231,3 +231,6 @@ def recipe(task: str, data: str, seed: int = 0, arch: str = "cnn") -> RunConfig:
         class_map=parse_class_map(MASKED_PROXY_MAP) if task == "masked" else {},
         fit=CNN_FIT if arch == "cnn" else BACKBONE_FIT,
     )
+
+
+RECIPES: dict[str, Any] = {"v2": recipe_v2, "v3": recipe_v3, "v4": recipe_v4, "v5": recipe_v5}

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from training.cli import _config, parser
+from training.data import DataError
 from training.recipes import V5_OVERSAMPLE, named_recipe, recipe_v4, recipe_v5
 
 PATHS = {"ckplus5": "ck", "ferplus": "fer"}
@@ -33,6 +34,15 @@ def test_cli_passes_init_from_with_and_without_a_recipe():
     assert _config(args).init_from == "runs/a"
     args = parser().parse_args(["train", "--data", "x", "--init-from", "runs/b"])
     assert _config(args).init_from == "runs/b"
+
+
+def test_v5_refuses_to_train_from_scratch():
+    """v5 continues a v4 network: without --init-from it would silently start from random."""
+    args = parser().parse_args(["train", "--recipe", "v5", "--data", "ckplus5=x"])
+    with pytest.raises(DataError, match="--init-from"):
+        _config(args)
+    args = parser().parse_args(["train", "--recipe", "v4", "--data", "ckplus5=x"])
+    assert _config(args).init_from is None
 
 
 @pytest.mark.slow  # trains two tiny runs (~10 s)
@@ -64,5 +74,7 @@ def test_a_run_starts_from_a_saved_network_and_refuses_another_split(make_image_
     np.testing.assert_allclose(
         second.model.predict(images, verbose=0), base.predict(images, verbose=0), atol=1e-6
     )
+    assert second.card()["recipe"]["init_from"] == "first"  # the card names where it began
+    assert first.card()["recipe"]["init_from"] is None
     with pytest.raises(ValueError, match="held out other files"):
         pipeline.run(replace(fresh, seed=1))
