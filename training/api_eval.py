@@ -15,7 +15,8 @@ the shipped repository, embedded backend) in three ways and scores the answers' 
 Sets: the CK+ subjects the model's card holds out (``held_out_subject_ids``) and FER+
 ``valid/`` (never trained on), the folders named like the model's classes. A face not found
 counts against accuracy (``found`` says how often); the per-class figures are over all faces
-with a missed one scored as the rest class. Writes ``docs/results/api-<model>-v<N>.json``.
+with a missed one scored as the rest class. Writes ``docs/results/api-<model>-v<N>.json``
+(``-<image detector>`` appended when it is not the default).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import logging
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -36,6 +38,15 @@ from training.data import read_grey
 from training.evaluate import compute_metrics
 
 MODES = ("crop", "frame", "as-is")
+LEGEND = (
+    "Held-out faces sent as a user sends them (`python -m training.api_eval`, the real app "
+    "in-process): `crop` = the face image with `detect_faces=false` (the same pixels as the "
+    "figures above, so the same figures); `frame` = upscaled 4x into a 640x480 frame, found by "
+    "the gateway's image search; `as-is` = the 48 px face image with detection on. A face not "
+    "found counts as the rest class (wrong for an expression). The default image search was "
+    "chosen on these sets (Haar alone, BlazeFace alone, BlazeFace framed by Haar): the `frame` "
+    "and `as-is` rows of the default are not blind."
+)
 FRAME = (480, 640)  # height, width
 UPSCALE = 4
 
@@ -86,7 +97,7 @@ def requests_for(mode: str, grey: np.ndarray, rng: np.random.Generator) -> tuple
     raise ValueError(f"unknown mode {mode!r} ({', '.join(MODES)})")
 
 
-def answers(client, model: str, version: int, mode: str, items: list, seed: int) -> Iterator:
+def answers(client: Any, model: str, version: int, mode: str, items: list, seed: int) -> Iterator:
     """``(probabilities or None, face box or None)`` of each item's answer."""
     rng = np.random.default_rng(seed)
     for path, _ in items:
@@ -132,8 +143,15 @@ def evaluate(
     card = card_version.card
     classes, rest = list(card.classes), card.rest_class
     sets = held_out_sets(data, classes, card.model_extra or {})
-    out: dict = {"model": model, "version": card_version.version, "seed": seed, "sets": {}}
-    with TestClient(create_app(Settings(model_repository=repository))) as client:
+    settings = Settings(model_repository=repository)
+    out: dict = {
+        "model": model,
+        "version": card_version.version,
+        "seed": seed,
+        "image_detector": settings.image_detector,
+        "sets": {},
+    }
+    with TestClient(create_app(settings)) as client:
         for name, items in sets.items():
             out["sets"][name] = {
                 mode: score(
@@ -150,7 +168,8 @@ def evaluate(
 def summary_lines(result: dict) -> list[str]:
     """One row per set and mode: found, accuracy, macro-F1, expressions, neutral rate."""
     lines = [
-        f"{result['model']} v{result['version']} through POST /v1/predict "
+        f"{result['model']} v{result['version']} through POST /v1/predict, image search "
+        f"`MMED_IMAGE_DETECTOR={result.get('image_detector', 'haar')}` "
         "(`python -m training.api_eval`):",
         "",
         "| set | mode | found | accuracy | macro-F1 | expressions: accuracy / macro-F1 "
@@ -189,7 +208,9 @@ def main(argv: list[str] | None = None) -> int:
     if not (args.data / "ckplus5").is_dir() and not (args.data / "ferplus").is_dir():
         ap.error(f"no ckplus5/ or ferplus/ under {args.data}")
     result = evaluate(args.repository, args.data, args.model, args.version, modes, args.seed)
-    out = args.out or Path("docs/results") / f"api-{result['model']}-v{result['version']}.json"
+    suffix = "" if result["image_detector"] == "blazeface" else f"-{result['image_detector']}"
+    stem = f"api-{result['model']}-v{result['version']}{suffix}"
+    out = args.out or Path("docs/results") / f"{stem}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=1) + "\n")
     print("\n".join(summary_lines(result)))

@@ -299,6 +299,22 @@ def _num(x: float | None) -> str:
     return "—" if x is None else f"{x:.3f}"
 
 
+def api_lines(stored: Path | None) -> list[str]:
+    """The card's "Through the API" tables from ``stored``'s ``api-*.json`` (training.api_eval),
+    the default image search first."""
+    from training.api_eval import LEGEND, summary_lines
+
+    paths = [] if stored is None else sorted(stored.glob("api-*.json"))
+    apis = [json.loads(p.read_text()) for p in paths]
+    apis.sort(key=lambda a: (a["model"], -a["version"], a.get("image_detector") != "blazeface"))
+    if not apis:
+        return []
+    lines = ["### Through the API (what a user gets)", "", LEGEND, ""]
+    for api in apis:
+        lines += [*summary_lines(api), ""]
+    return lines
+
+
 def render_block(records: list[dict], intro: list[str], stored: Path | None = None) -> str:
     """The marked model-card section: ``intro`` (prose), tables from the records and, when
     ``stored`` holds one, the per-architecture table (``training.arch_table``)."""
@@ -336,6 +352,7 @@ def render_block(records: list[dict], intro: list[str], stored: Path | None = No
             *render_gate(json.loads(gate.read_text())),
             "",
         ]
+    lines += api_lines(stored)
     table = None if stored is None else stored / "archs.json"
     if table is not None and table.is_file():
         from training.arch_table import render
