@@ -10,7 +10,10 @@ the shipped repository, embedded backend) in three ways and scores the answers' 
 - ``frame``: the face upscaled 4x and pasted into a 640x480 textured frame at a seeded random
   place, default parameters: the gateway's detector finds it and its crop frames it;
 - ``as-is``: the small face image with default parameters (detection on), what a user gets
-  who sends a crop without reading the docs (found or not, reported).
+  who sends a crop without reading the docs (found or not, reported);
+- ``clip``: that frame as a short H.264 clip (``CLIP_FRAMES`` at 30 fps, fresh sensor noise
+  in each frame), ``sample_interval=0``: the video tracker's boxes; scored by the label most
+  frames give (the summary's ``label_counts``, the rest class counted like any other).
 
 Sets: the CK+ subjects the model's card holds out (``held_out_subject_ids``) and FER+
 ``valid/`` (never trained on), the folders named like the model's classes. A face not found
@@ -37,15 +40,18 @@ from PIL import Image
 from training.data import read_grey
 from training.evaluate import compute_metrics
 
-MODES = ("crop", "frame", "as-is")
+MODES = ("crop", "frame", "as-is", "clip")
+CLIP_FRAMES = 8  # the clip mode's length at 30 fps: the tracker's first search and 7 frames on
 LEGEND = (
     "Held-out faces sent as a user sends them (`python -m training.api_eval`, the real app "
     "in-process): `crop` = the face image with `detect_faces=false` (the same pixels as the "
     "figures above, so the same figures); `frame` = upscaled 4x into a 640x480 frame, found by "
-    "the gateway's image search; `as-is` = the 48 px face image with detection on. A face not "
-    "found counts as the rest class (wrong for an expression). The default image search was "
-    "chosen on these sets (Haar alone, BlazeFace alone, BlazeFace framed by Haar): the `frame` "
-    "and `as-is` rows of the default are not blind."
+    "the gateway's image search; `as-is` = the 48 px face image with detection on; `clip` = "
+    f"the frame as an H.264 clip of {CLIP_FRAMES} frames at 30 fps (sensor noise per frame), "
+    "every frame analysed (the video tracker's boxes), scored by the label most frames give, "
+    "neutral included. A face not found counts as the rest class (wrong for an expression). "
+    "The default image search was chosen on these sets (Haar alone, BlazeFace alone, "
+    "BlazeFace framed by Haar): the `frame` and `as-is` rows of the default are not blind."
 )
 FRAME = (480, 640)  # height, width
 UPSCALE = 4
@@ -72,6 +78,18 @@ def in_frame(face: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return frame
 
 
+def clip(frame: np.ndarray, rng: np.random.Generator) -> bytes:
+    """``frame`` as ``CLIP_FRAMES`` H.264 frames at 30 fps, each with its own sensor noise."""
+    from tools.facevideo import encode_video
+
+    noisy = (
+        np.clip(frame + rng.normal(0, 2.5, frame.shape), 0, 255).astype(np.uint8)
+        for _ in range(CLIP_FRAMES)
+    )
+    rgb = (np.repeat(f[..., None], 3, axis=2) for f in noisy)
+    return encode_video(rgb, 30, options={"preset": "veryfast", "crf": "23"})
+
+
 def held_out_sets(data: Path, classes: list[str], card_extra: dict) -> dict[str, list]:
     """``{set name: [(path, class), ...]}`` for CK+ held-out subjects and FER+ valid."""
     held = set(card_extra.get("evaluation", {}).get("held_out_subject_ids", []))
@@ -94,22 +112,38 @@ def requests_for(mode: str, grey: np.ndarray, rng: np.random.Generator) -> tuple
         return png(in_frame(grey, rng)), {}
     if mode == "as-is":
         return png(grey), {}
+    if mode == "clip":
+        return clip(in_frame(grey, rng), rng), {"sample_interval": "0"}
     raise ValueError(f"unknown mode {mode!r} ({', '.join(MODES)})")
 
 
 def answers(client: Any, model: str, version: int, mode: str, items: list, seed: int) -> Iterator:
     """``(probabilities or None, face box or None)`` of each item's answer."""
     rng = np.random.default_rng(seed)
+    suffix, kind = (".mp4", "video/mp4") if mode == "clip" else (".png", "image/png")
     for path, _ in items:
         body, params = requests_for(mode, read_grey(path), rng)
         r = client.post(
             "/v1/predict",
             params={"model": model, "version": str(version), **params},
-            files={"file": (Path(path).stem + ".png", body, "image/png")},
+            files={"file": (Path(path).stem + suffix, body, kind)},
         )
         r.raise_for_status()
-        frame = r.json()["frames"][0]
-        yield frame["probabilities"], frame["face"]
+        body = r.json()
+        frame = body["frames"][0]
+        if mode != "clip":
+            yield frame["probabilities"], frame["face"]
+            continue
+        summary = body["summary"]
+        counts, mean = summary["label_counts"], summary["mean_probabilities"]
+        if not counts:
+            yield None, None
+            continue
+        # The label most frames give (ties: the higher mean probability), the rest class
+        # counted like any other; the mean probabilities, shifted to rank it first.
+        label = max(counts, key=lambda c: (counts[c], mean[c]))
+        probs = {c: (1.0 + v if c == label else v) / 2.0 for c, v in mean.items()}
+        yield probs, {"faces": summary["frames_with_face"]}
 
 
 def score(classes: list[str], rest: str | None, items: list, got: list) -> dict:

@@ -66,6 +66,27 @@ def test_crops_through_the_api_are_the_models_probabilities(micro, faces) -> Non
     assert scored["found"] == scored["images"] == 12
 
 
+def test_a_clip_is_scored_by_its_dominant_label(micro, faces) -> None:
+    """Clip mode: the face in a short H.264 clip, every frame analysed by the video tracker;
+    the label most frames give is the one scored."""
+    items = api_eval.held_out_sets(faces, list(micro.card.classes), micro.card.model_extra)
+    items = items["ckplus5"][:2]
+    with TestClient(create_app(Settings(model_repository=SHIPPED))) as client:
+        got = list(api_eval.answers(client, "micro-cnn", micro.version, "clip", items, 0))
+        body, params = api_eval.requests_for(
+            "clip", np.asarray(Image.open(items[0][0])), np.random.default_rng(0)
+        )
+        r = client.post(
+            "/v1/predict", params=params, files={"file": ("c.mp4", body, "video/mp4")}
+        ).json()
+    assert r["media"]["kind"] == "video" and len(r["frames"]) == api_eval.CLIP_FRAMES
+    probs, faces_seen = got[0]
+    assert faces_seen == {"faces": r["summary"]["frames_with_face"]} and faces_seen["faces"] > 0
+    counts = r["summary"]["label_counts"]
+    assert counts[max(probs, key=probs.get)] == max(counts.values())
+    assert sum(probs.values()) == pytest.approx(1.0, abs=1e-4)
+
+
 def test_a_face_not_found_counts_as_the_rest_class(micro) -> None:
     classes = list(micro.card.classes)
     items = [(Path("a.png"), "anger"), (Path("b.png"), "anger")]
