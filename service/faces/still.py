@@ -19,6 +19,10 @@ from service.faces.detector import FaceDetector
 from service.faces.tracker import FaceTracker
 
 AGREE_IOU = 0.5
+# Faces under Haar's 24 px window are not reported: BlazeFace, letterboxing a tiny image up to
+# its 128 px input, finds "faces" in upscaled noise (a 23x23 noise image gave a 13 px box), and
+# a crop that small carries nothing the 48 px models can read.
+MIN_FACE_PX = 24
 _WINDOW = 1.5  # the window searched around the face, in face sizes
 _SIZES = (0.6, 1.6)  # the Haar face sizes searched, relative to the face
 
@@ -33,7 +37,9 @@ class StillFaceSearch:
         grey = as_grey(grey)
         tracker = FaceTracker(self.detector)
         found = tracker.detect(grey)
-        if found is None or tracker.haar_searches:  # none, or Haar's own box already
+        if found is None or max(found.w, found.h) < MIN_FACE_PX:
+            return None
+        if tracker.haar_searches:  # Haar's own box already
             return found
         return self.haar_framed(grey, found) or found
 

@@ -63,3 +63,10 @@ def test_a_photo_without_a_face_stays_faceless(make_client, no_face_png) -> None
 def test_unknown_image_detector_is_refused() -> None:
     with pytest.raises(ValueError, match="image_detector"):
         Pipeline(None, None, None, None, image_detector="mtcnn")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (2, 3), (1, 4000), (4000, 1), (23, 23), (30, 3000)])
+def test_degenerate_images_get_no_face_and_no_error(make_client, shape) -> None:
+    """BlazeFace letterboxes any shape; Haar's searches refuse regions under its 24 px window."""
+    noise = np.random.default_rng(0).integers(0, 256, shape, dtype=np.uint8)
+    assert face_of(make_client(), png(noise)) is None
