@@ -312,6 +312,11 @@ def api_lines(stored: Path | None) -> list[str]:
     lines = ["### Through the API (what a user gets)", "", LEGEND, ""]
     for api in apis:
         lines += [*summary_lines(api), ""]
+    peer = stored / "peer-fer-faces.json" if stored is not None else None
+    if peer is not None and peer.is_file():
+        from training.peer_scores import render
+
+        lines += [*render(json.loads(peer.read_text())), ""]
     return lines
 
 
