@@ -148,23 +148,13 @@ def test_stored_report_matches_the_records_and_its_own_rule():
 
 
 @pytest.mark.slow  # trains and exports a tiny run (~7 s)
-def test_a_saved_run_as_is_gives_its_own_evaluation(make_image_folder, tmp_path):
+def test_a_saved_run_as_is_gives_its_own_evaluation(tiny_run_config, tmp_path):
     """End to end on a tiny calibrated run (synthetic faces, no ../shared): the tool rebuilds
     the run's splits, and its "as is" figures are the run's own held-out evaluation."""
     from training import pipeline
-    from training.train import FitOptions
 
-    data = make_image_folder(["anger", "happiness", "neutral"], subjects=6, per_subject=3)
-    config = pipeline.RunConfig(
-        data=str(data),
-        seed=0,
-        test_size=0.34,
-        val_size=0.25,
-        calibrate=True,
-        calibration="temperature-rest",
-        rest_min_recall=0.5,
-        fit=FitOptions(epochs=1, batch_size=16, augment=False, early_stopping=0, verbose=0),
-    )
+    config = tiny_run_config(calibration="temperature-rest", rest_min_recall=0.5)
+    data = Path(config.data)
     run_dir = pipeline.save_run(pipeline.run(config), tmp_path / "run")
     report = tta.evaluate_runs([run_dir], ["as is", "flip, mean prob", "flip, mean prob, refit"])
     own = json.loads((run_dir / f"evaluation-{data.name}.json").read_text())

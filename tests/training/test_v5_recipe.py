@@ -46,23 +46,13 @@ def test_v5_refuses_to_train_from_scratch():
 
 
 @pytest.mark.slow  # trains two tiny runs (~10 s)
-def test_a_run_starts_from_a_saved_network_and_refuses_another_split(make_image_folder, tmp_path):
+def test_a_run_starts_from_a_saved_network_and_refuses_another_split(tiny_run_config, tmp_path):
     """The second run starts from the first run's uncalibrated weights (zero epochs: it *is*
     that network, so it predicts what the first did before calibration); a run with another
     held-out split is refused, since the saved network trained on some of its held-out faces."""
     from training import calibration, pipeline
-    from training.train import FitOptions
 
-    data = make_image_folder(["anger", "happiness", "neutral"], subjects=6, per_subject=3)
-    config = pipeline.RunConfig(
-        data=str(data),
-        seed=0,
-        test_size=0.34,
-        val_size=0.25,
-        calibrate=True,
-        calibration="temperature",
-        fit=FitOptions(epochs=1, batch_size=16, augment=False, verbose=0),
-    )
+    config = tiny_run_config(calibration="temperature")
     first = pipeline.run(config)
     run_dir = pipeline.save_run(first, tmp_path / "first")
     fresh = replace(
