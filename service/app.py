@@ -16,6 +16,7 @@ from service.backends.base import Backend
 from service.catalogue import Catalogue, CatalogueError
 from service.errors import install_error_handlers
 from service.faces import FaceDetector
+from service.faces.still import image_search
 from service.gate import smile_gates
 from service.jobs import routes as job_routes
 from service.jobs.metrics import JobMetrics
@@ -107,9 +108,10 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
     app.state.catalogue = Catalogue(settings.model_repository, settings.catalogue_refresh_s)
     app.state.resolver = Resolver(app.state.catalogue, settings)
     app.state.backend = backend or make_backend(settings, metrics)
+    detector = FaceDetector()
     app.state.pipeline = Pipeline(
         app.state.backend,
-        FaceDetector(),
+        detector,
         MediaLimits(
             max_pixels=settings.max_pixels,
             max_video_s=settings.max_video_s,
@@ -118,7 +120,7 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
         metrics,
         batch=settings.inference_batch,
         track_ahead=settings.track_ahead,
-        image_detector=settings.image_detector,
+        image_search=image_search(settings.image_detector, detector),
         gates=smile_gates(app.state.catalogue.get, settings.smile_gate),
     )
     install_error_handlers(app)

@@ -24,7 +24,7 @@ import numpy as np
 from model_artifact import ModelVersion
 from service.backends.base import Backend
 from service.faces import FaceBox, FaceDetector, FaceTracker, crop_face
-from service.faces.still import StillFaceSearch
+from service.faces.still import FaceSearch, StillFaceSearch
 from service.gate import Gates, SmileGate
 from service.media import Frame, MediaInfo, MediaLimits, MediaSource, open_media
 from service.metrics import Metrics
@@ -187,7 +187,7 @@ class Pipeline:
         prefetch_bytes: int = 32 * 2**20,
         opencv_threads: int | None = 1,
         track_ahead: int = 0,
-        image_detector: str = "blazeface",
+        image_search: FaceSearch | None = None,
         gates: Gates | None = None,
     ) -> None:
         self.backend = backend
@@ -209,14 +209,10 @@ class Pipeline:
         # 2-core VMs (a blocking thread handoff ~60-100 us of CPU, GIL handoffs between three
         # busy threads) and did not shorten it under load; a quiet run decides.
         self.track_ahead = track_ahead
-        # Still images: "blazeface" searches each as the tracker's first frame of a video
-        # (BlazeFace on the whole image, Haar where it finds nothing); "haar": Haar alone.
-        # Measured (docs/model-card.md, "Through the API"): on FER+ valid faces in a frame,
-        # Haar found 75 % of them (training.api_eval).
-        if image_detector not in ("blazeface", "haar"):
-            raise ValueError(f"image_detector must be blazeface or haar, not {image_detector!r}")
-        self.image_detector = image_detector
-        self._still = StillFaceSearch(detector)
+        # Still images: by default searched as a video's first frame and framed by Haar
+        # (service/faces/still.py; on FER+ valid faces in a frame Haar alone found 75 % of
+        # them, training.api_eval); ``detector`` itself is the earlier search.
+        self.image_search = image_search or StillFaceSearch(detector)
         # Masked models' smile gate (service/gate.py): ``gates(model)`` or None.
         self.gates = gates
         # One OpenCV thread per request (process-wide): concurrent requests, and decoding
@@ -275,7 +271,9 @@ class Pipeline:
                 box = (
                     tracker.detect(frame.image, frame.timestamp_s)
                     if tracker is not None
-                    else self._search(frame.image, kind)
+                    else (self.image_search if kind == "image" else self.detector).detect(
+                        frame.image
+                    )
                 )
             keyframe = tracker is None or tracker.restarts != restarts
             elapsed = time.perf_counter() - t1
@@ -284,12 +282,6 @@ class Pipeline:
             else:
                 clock.detect += elapsed
             yield Tracked(frame, box, keyframe)
-
-    def _search(self, grey: np.ndarray, kind: str) -> FaceBox | None:
-        """The face of a frame searched alone (an image, or a video with tracking off)."""
-        if kind == "image" and self.image_detector == "blazeface":
-            return self._still.detect(grey)
-        return self.detector.detect(grey)
 
     def _chunks(
         self,

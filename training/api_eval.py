@@ -37,7 +37,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from training.data import read_grey
+from training.data import DEFAULT_SUBJECT_RE, read_grey
 from training.evaluate import compute_metrics
 
 MODES = ("crop", "frame", "as-is", "clip")
@@ -97,7 +97,7 @@ def held_out_sets(data: Path, classes: list[str], card_extra: dict) -> dict[str,
     ck, fer = data / "ckplus5", data / "ferplus" / "valid"
     for c in classes:
         for p in sorted((ck / c).glob("*")):
-            m = re.match(r"^(S\d+)_", p.name)
+            m = re.match(DEFAULT_SUBJECT_RE, p.name)
             if m and m.group(1) in held:
                 sets["ckplus5"].append((p, c))
         sets["ferplus"].extend((p, c) for p in sorted((fer / c).glob("*")))
@@ -122,19 +122,19 @@ def answers(client: Any, model: str, version: int, mode: str, items: list, seed:
     rng = np.random.default_rng(seed)
     suffix, kind = (".mp4", "video/mp4") if mode == "clip" else (".png", "image/png")
     for path, _ in items:
-        body, params = requests_for(mode, read_grey(path), rng)
+        upload, params = requests_for(mode, read_grey(path), rng)
         r = client.post(
             "/v1/predict",
             params={"model": model, "version": str(version), **params},
-            files={"file": (Path(path).stem + suffix, body, kind)},
+            files={"file": (Path(path).stem + suffix, upload, kind)},
         )
         r.raise_for_status()
-        body = r.json()
-        frame = body["frames"][0]
+        answer = r.json()
         if mode != "clip":
+            frame = answer["frames"][0]
             yield frame["probabilities"], frame["face"]
             continue
-        summary = body["summary"]
+        summary = answer["summary"]
         counts, mean = summary["label_counts"], summary["mean_probabilities"]
         if not counts:
             yield None, None
@@ -147,7 +147,7 @@ def answers(client: Any, model: str, version: int, mode: str, items: list, seed:
 
 
 def score(classes: list[str], rest: str | None, items: list, got: list) -> dict:
-    """Metrics over every face, a face not found scored as the rest class (zero probs)."""
+    """Metrics over every face, a face not found scored as the rest class (probability 1)."""
     k = len(classes)
     probs = np.zeros((len(items), k))
     found = np.zeros(len(items), dtype=bool)

@@ -304,16 +304,17 @@ def api_lines(stored: Path | None) -> list[str]:
     the default image search first."""
     from training.api_eval import LEGEND, summary_lines
 
-    paths = [] if stored is None else sorted(stored.glob("api-*.json"))
-    apis = [json.loads(p.read_text()) for p in paths]
+    if stored is None:
+        return []
+    apis = [json.loads(p.read_text()) for p in sorted(stored.glob("api-*.json"))]
     apis.sort(key=lambda a: (a["model"], -a["version"], a.get("image_detector") != "blazeface"))
     if not apis:
         return []
     lines = ["### Through the API (what a user gets)", "", LEGEND, ""]
     for api in apis:
         lines += [*summary_lines(api), ""]
-    peer = stored / "peer-fer-faces.json" if stored is not None else None
-    if peer is not None and peer.is_file():
+    peer = stored / "peer-fer-faces.json"
+    if peer.is_file():
         from training.peer_scores import render
 
         lines += [*render(json.loads(peer.read_text())), ""]

@@ -12,6 +12,8 @@ where Haar sees no such face the box is BlazeFace's in Haar's average framing
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import numpy as np
 
 from service.faces.box import FaceBox, as_grey, iou
@@ -49,10 +51,26 @@ class StillFaceSearch:
         cx, cy = face.x + face.w / 2, face.y + face.h / 2
         half = _WINDOW * side / 2
         window = (round(cx - half), round(cy - half), round(cx + half), round(cy + half))
-        lo, hi = (max(24, round(f * side)) for f in _SIZES)
+        lo, hi = (max(MIN_FACE_PX, round(f * side)) for f in _SIZES)
         cands = self.detector.search(grey, 1.0, window=window, min_side=lo, max_side=hi)
         boxes = [c.face_box() for c in cands]
         best = max(boxes, key=lambda b: iou(b, face), default=None)
         if best is None or iou(best, face) < AGREE_IOU:
             return None
         return FaceBox(best.x, best.y, best.w, best.h, face.score)
+
+
+class FaceSearch(Protocol):
+    """What finds the face of a frame searched alone (``FaceDetector``, ``StillFaceSearch``)."""
+
+    def detect(self, grey: np.ndarray) -> FaceBox | None: ...
+
+
+def image_search(name: str, detector: FaceDetector) -> FaceSearch:
+    """The still-image search ``MMED_IMAGE_DETECTOR`` names: ``blazeface`` (this module) or
+    ``haar`` (``detector`` alone, the earlier search)."""
+    if name == "blazeface":
+        return StillFaceSearch(detector)
+    if name == "haar":
+        return detector
+    raise ValueError(f"image_detector must be blazeface or haar, not {name!r}")

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from service.pipeline import Pipeline
+from service.faces import FaceDetector
+from service.faces.still import image_search
 
 
 def png(rgb: np.ndarray) -> bytes:
@@ -62,7 +63,7 @@ def test_a_photo_without_a_face_stays_faceless(make_client, no_face_png) -> None
 
 def test_unknown_image_detector_is_refused() -> None:
     with pytest.raises(ValueError, match="image_detector"):
-        Pipeline(None, None, None, None, image_detector="mtcnn")  # type: ignore[arg-type]
+        image_search("mtcnn", FaceDetector())
 
 
 @pytest.mark.parametrize("shape", [(1, 1), (2, 3), (1, 4000), (4000, 1), (23, 23), (30, 3000)])
