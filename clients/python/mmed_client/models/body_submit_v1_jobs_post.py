@@ -17,7 +17,7 @@ T = TypeVar("T", bound="BodySubmitV1JobsPost")
 class BodySubmitV1JobsPost:
     """
     Attributes:
-        file (File): An image (JPEG/PNG/BMP/WebP) or a video (MP4/AVI/MOV/MKV/WebM).
+        file (File): An image (JPEG/PNG/BMP/WebP/TIFF) or a video (MP4/AVI/MOV/MKV/WebM).
     """
 
     file: File
