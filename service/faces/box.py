@@ -35,13 +35,3 @@ def iou(a: FaceBox, b: FaceBox) -> float:
     ih = max(0, min(a.y + a.h, b.y + b.h) - max(a.y, b.y))
     inter = iw * ih
     return inter / (a.w * a.h + b.w * b.h - inter) if inter else 0.0
-
-
-def clipped(
-    x: float, y: float, w: float, h: float, score: float, width: int, height: int
-) -> FaceBox:
-    """The box (x, y, w, h) rounded to pixels and clipped to a ``width`` x ``height`` frame (at
-    least 1x1)."""
-    x0, y0 = min(max(round(x), 0), width - 1), min(max(round(y), 0), height - 1)
-    x1, y1 = max(x0 + 1, min(round(x + w), width)), max(y0 + 1, min(round(y + h), height))
-    return FaceBox(x0, y0, x1 - x0, y1 - y0, score)

@@ -22,12 +22,8 @@ One ``FaceTracker`` per video (not thread-safe; frames in presentation order). P
   (a frame whose every 8th pixel differs from the previous frame's by more than ``CUT_DIFF``
   grey levels on average: on the recorded clips a cut scores 77-147, ordinary motion under 6).
 
-Boxes are in Haar's framing, as the shipped models' training crops (CK+48, Haar boxes): at each
-full search that finds a face by BlazeFace, Haar searches a window around it
-(``framing.haar_box``); where it agrees its box is the face's, and its offset from BlazeFace's
-box (``framing.Framing``) frames the BlazeFace boxes that confirm the face until the next full
-search; where it does not, boxes are BlazeFace's in Haar's average framing (``blazeface_box``).
-Scores are calibrated probabilities (``BLAZEFACE`` for BlazeFace's boxes, Haar's own
+Boxes are in Haar's framing (``blazeface_box``: the shipped models are trained on Haar-box
+crops); scores are calibrated probabilities (``BLAZEFACE`` for BlazeFace's boxes, Haar's own
 models for a Haar fallback; a followed frame keeps its last confirmation's score).
 """
 
@@ -40,10 +36,9 @@ import cv2
 import numpy as np
 
 from service.faces.blazeface import BlazeFace, Detection
-from service.faces.box import FaceBox, as_grey, clipped, iou
+from service.faces.box import FaceBox, as_grey, iou
 from service.faces.calibration import BLAZEFACE
 from service.faces.detector import FaceDetector
-from service.faces.framing import AGREE_IOU, Framing, haar_box
 from service.faces.haar_tracker import HaarTracker
 
 # Haar's box around BlazeFace's: the same centre column, 1.16x the size, 0.15 of BlazeFace's
@@ -73,7 +68,15 @@ def blazeface_box(d: Detection, width: int, height: int) -> FaceBox:
     """BlazeFace's detection as a Haar-framed, calibrated box, clipped to the frame."""
     side = HAAR_SIZE * max(d.w, d.h)
     cx, cy = d.x + d.w / 2, d.y + d.h / 2 - HAAR_SHIFT_UP * d.h
-    return clipped(cx - side / 2, cy - side / 2, side, side, BLAZEFACE(d.score), width, height)
+    return _clipped(cx - side / 2, cy - side / 2, side, side, BLAZEFACE(d.score), width, height)
+
+
+def _clipped(
+    x: float, y: float, w: float, h: float, score: float, width: int, height: int
+) -> FaceBox:
+    x0, y0 = min(max(round(x), 0), width - 1), min(max(round(y), 0), height - 1)
+    x1, y1 = max(x0 + 1, min(round(x + w), width)), max(y0 + 1, min(round(y + h), height))
+    return FaceBox(x0, y0, x1 - x0, y1 - y0, score)
 
 
 class FaceTracker:
@@ -113,7 +116,6 @@ class FaceTracker:
         self._full_t = -math.inf
         self._search_t = -math.inf
         self._haar_t = -math.inf
-        self._framing: Framing | None = None  # this face's Haar framing (None: the average)
         # Counters (benchmarks, tests): frames followed by flow, confirmed by BlazeFace around
         # the face, whole-frame searches (BlazeFace), Haar fallbacks, frames skipped unsearched.
         self.followed = 0
@@ -188,7 +190,6 @@ class FaceTracker:
             found = self.haar.full_search(grey)
         if found is None or (iou(found, last) <= 0.3 and found.w <= last.w):
             return None
-        found = self._haar_found(grey, found) if haar else self._framed(grey, found)
         self._confirmed_t = self._search_t = t
         if not haar:
             self._haar_t = -math.inf
@@ -208,9 +209,7 @@ class FaceTracker:
             self.haar_searches += 1
             self._haar_t = stamp
             found = self.haar.full_search(grey)
-            found = None if found is None else self._haar_found(grey, found)
         elif found is not None:
-            found = self._framed(grey, found)
             # A new tracker has never run Haar: forget when this one did (a face found now
             # makes the next faceless search run Haar at once either way, as a lost face).
             self._haar_t = -math.inf
@@ -227,26 +226,7 @@ class FaceTracker:
             grey, round(cx - side / 2), round(cy - side / 2), round(side)
         )
         height, width = grey.shape
-        box = self._best(found, width, height)
-        if box is None or self._framing is None:
-            return box
-        return self._framing.apply(box, width, height)
-
-    def _framed(self, grey: np.ndarray, found: FaceBox) -> FaceBox:
-        """A full search's BlazeFace face in Haar's box where Haar agrees; sets the framing
-        the face's confirmations get until the next full search."""
-        haar = haar_box(self.detector, grey, found)
-        self._framing = None if haar is None else Framing.between(found, haar)
-        return found if haar is None else haar
-
-    def _haar_found(self, grey: np.ndarray, found: FaceBox) -> FaceBox:
-        """A face Haar's full search found (too small for BlazeFace's whole-frame view): the
-        framing is Haar's box against BlazeFace's around it, where they agree."""
-        self._framing = None
-        blaze = self._around(grey, found)
-        if blaze is not None and iou(blaze, found) >= AGREE_IOU:
-            self._framing = Framing.between(blaze, found)
-        return found
+        return self._best(found, width, height)
 
     @staticmethod
     def _best(found: list[Detection], width: int, height: int) -> FaceBox | None:
@@ -294,7 +274,7 @@ class FaceTracker:
         cx = last.x + last.w / 2 + float(shift[0])
         cy = last.y + last.h / 2 + float(shift[1])
         w, h = last.w * grow, last.h * grow
-        return clipped(cx - w / 2, cy - h / 2, w, h, last.score, width, height)
+        return _clipped(cx - w / 2, cy - h / 2, w, h, last.score, width, height)
 
 
 # np.median over axis 0 of the flow's few points costs ~26 us a call in its Python wrapper
