@@ -33,7 +33,7 @@ async def predict(
     pipeline: PipelineDep,
     file: Annotated[
         UploadFile,
-        File(description="An image (JPEG/PNG/BMP/WebP) or a video (MP4/AVI/MOV/MKV/WebM)."),
+        File(description="An image (JPEG/PNG/BMP/WebP/TIFF) or a video (MP4/AVI/MOV/MKV/WebM)."),
     ],
     choice: ModelChoiceDep,
     options: PredictOptionsDep,
