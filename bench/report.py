@@ -417,7 +417,8 @@ def _images_concurrency_memory(r: dict) -> list[str]:
     return [
         "## Images, concurrency, memory",
         "",
-        "One JPEG still through the API (full-resolution Haar on images: no tracking):",
+        "One JPEG still through the API (the image search, service/faces/still.py: BlazeFace on"
+        " the whole image, framed by a Haar window search around its face; no tracking):",
         "",
         *_table(["image", "end to end", "face", "detect stage", "infer stage"], rows),
         f"Concurrency (480p JPEG, {c['1']['n']} alternating runs): 1 client"
