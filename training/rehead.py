@@ -85,36 +85,34 @@ def rehead(run_dir: Path, grid: list[tuple[int, float]] | None = None) -> tuple[
         raise ValueError(f"{run_dir}: the network does not end in a softmax Dense layer")
     features = keras.Model(base.inputs, head.input)
 
-    def validation_of(net: keras.Model) -> dict:
-        probs = predict_probs(net, ds.images[val_index])
+    def validation_of(probs: np.ndarray) -> dict:
+        """Per-dataset validation metrics of these probabilities, calibrated as training does."""
         temperature, bias = _calibrate(config, ds, probs, ds.labels[val_index])
         calibrated = calibration.temper(probs, temperature, np.asarray(bias))
         return held_out_metrics(ds, val_index, calibrated, REST_CLASS[config.task])[1]
 
-    own = validation_of(base)
+    own = validation_of(predict_probs(base, ds.images[val_index]))
     n_ck = int((ds.sources[val_index] == CK).sum())
     floor = _expr(own, CK, "accuracy") - 1.0 / n_ck - 1e-9
     choice = Choice(None, None, _expr(own, FER, "macro_f1"), _expr(own, CK, "accuracy"))
-    x = predict_probs(features, ds.images[fit_index])
+    # The features once; a variant's layer is its regression (softmax of W x + b, as the Dense).
+    x, x_val = (predict_probs(features, ds.images[i]) for i in (fit_index, val_index))
     y = ds.labels[fit_index]
     counts = np.bincount(y, minlength=len(ds.classes))
     class_w = (len(y) / (len(counts) * np.maximum(counts, 1))) ** CLASS_POWER
     repeats = np.array([float(config.oversample.get(str(s), 1)) for s in ds.sources[fit_index]])
-    original = head.get_weights()
-    best: tuple[float, Choice, list[np.ndarray]] | None = None
+    best_weights: list[np.ndarray] | None = None
     for extra, c in grid or GRID:
         src_w = np.where(ds.sources[fit_index] == CK, extra * repeats, repeats)
         lr = LogisticRegression(C=c, max_iter=3000).fit(x, y, sample_weight=class_w[y] * src_w)
-        weights = [lr.coef_.T.astype("float32"), lr.intercept_.astype("float32")]
-        head.set_weights(weights)
-        per = validation_of(base)
+        per = validation_of(lr.predict_proba(x_val))
         f1, ck = _expr(per, FER, "macro_f1"), _expr(per, CK, "accuracy")
         log.info("ck x%d C=%g: validation FER+ macro-F1 %.3f, CK+ accuracy %.3f", extra, c, f1, ck)
-        if ck >= floor and (best is None or f1 > best[0]):
-            best = (f1, Choice(extra, c, f1, ck), weights)
-    head.set_weights(original if best is None else best[2])
-    if best is not None:
-        choice = best[1]
+        if ck >= floor and (best_weights is None or f1 > choice.val_fer_macro_f1):
+            choice = Choice(extra, c, f1, ck)
+            best_weights = [lr.coef_.T.astype("float32"), lr.intercept_.astype("float32")]
+    if best_weights is not None:
+        head.set_weights(best_weights)
     history = dict(info["history"])
     history["rehead"] = {
         "from": str(run_dir),
