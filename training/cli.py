@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from training import rehead, spot_eval, tta
+from training import rehead, spot_eval, tta, unexport
 from training.archs import SPECS, UnknownArchError
 from training.data import DEFAULT_SUBJECT_RE, DataError, parse_class_map
 from training.recipes import MASKED_PROXY_MAP, NEEDS_START, RECIPES
@@ -544,6 +544,7 @@ def parser() -> argparse.ArgumentParser:
     spot_eval.add_parser(sub)
     tta.add_parser(sub)
     rehead.add_parser(sub)
+    unexport.add_parser(sub)
     return root
 
 
@@ -562,6 +563,7 @@ COMMANDS = {
     "spot-eval": spot_eval.cmd_spot_eval,
     "tta-eval": tta.cmd_tta_eval,
     "rehead": rehead.cmd_rehead,
+    "unexport": unexport.cmd_unexport,
 }
 
 
