@@ -284,19 +284,24 @@ def held_out_metrics(
     return pooled, per
 
 
+def cnn_options(config: RunConfig) -> _CnnOptions:
+    """The keyword arguments ``archs.build_model`` takes for ``config``'s architecture."""
+    if config.arch != "cnn":
+        return {}
+    return {
+        "cnn_width": config.cnn_width,
+        "cnn_batchnorm": config.cnn_batchnorm,
+        "cnn_depth": config.cnn_depth,
+    }
+
+
 def train_on(
     config: RunConfig, ds: Dataset, train_index: np.ndarray, test_index: np.ndarray
 ) -> RunResult:
     """Fit a fresh model on ``train_index`` and evaluate it on ``test_index``."""
     started = time.perf_counter()
     keras.utils.set_random_seed(config.seed)
-    cnn: _CnnOptions = {}
-    if config.arch == "cnn":
-        cnn = {
-            "cnn_width": config.cnn_width,
-            "cnn_batchnorm": config.cnn_batchnorm,
-            "cnn_depth": config.cnn_depth,
-        }
+    cnn = cnn_options(config)
     model = archs.build_model(
         config.arch, len(ds.classes), config.input_size, config.weights, **cnn
     )

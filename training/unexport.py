@@ -28,7 +28,7 @@ from training.export import read_card
 from training.pipeline import (
     RunConfig,
     RunResult,
-    _CnnOptions,
+    cnn_options,
     held_out_metrics,
     load,
     save_run,
@@ -67,13 +67,7 @@ def config_from_card(card: dict, data: list[str] | None = None) -> RunConfig:
 def rebuild_model(version_dir: Path, config: RunConfig, card: dict) -> keras.Model:
     """The card's network with the SavedModel's weights and the card's calibration; checked
     against the SavedModel's own answers."""
-    cnn: _CnnOptions = {}
-    if config.arch == "cnn":
-        cnn = {
-            "cnn_width": config.cnn_width,
-            "cnn_batchnorm": config.cnn_batchnorm,
-            "cnn_depth": config.cnn_depth,
-        }
+    cnn = cnn_options(config)
     # The architecture only: every weight is overwritten from the SavedModel.
     model = archs.build_model(config.arch, len(card["classes"]), config.input_size, "none", **cnn)
     evaluation = card["evaluation"]

@@ -12,24 +12,8 @@ from training.rehead import rehead
 
 
 @pytest.fixture(scope="module")
-def saved_run(make_image_folder, tmp_path_factory):
-    from training.pipeline import RunConfig
-    from training.train import FitOptions
-
-    classes = ["anger", "happiness", "neutral"]
-    ck = make_image_folder(classes, subjects=6, per_subject=3)
-    fer = make_image_folder(classes, subjects=6, per_subject=3)
-    config = RunConfig(
-        data=[f"ckplus5={ck}", f"ferplus={fer}"],
-        seed=0,
-        test_size=0.34,
-        val_size=0.25,
-        calibrate=True,
-        calibration="temperature-rest",
-        rest_min_recall=0.0,
-        oversample={"ckplus5": 2},
-        fit=FitOptions(epochs=1, batch_size=16, augment=False, verbose=0),
-    )
+def saved_run(two_set_run_config, tmp_path_factory):
+    config, _ = two_set_run_config()
     result = pipeline.run(config)
     return pipeline.save_run(result, tmp_path_factory.mktemp("runs") / "v5")
 

@@ -14,25 +14,8 @@ from training.unexport import config_from_card, unexport
 
 
 @pytest.fixture(scope="module")
-def exported(make_image_folder, tmp_path_factory):
-    from training.pipeline import RunConfig
-    from training.train import FitOptions
-
-    classes = ["anger", "happiness", "neutral"]
-    ck = make_image_folder(classes, subjects=6, per_subject=3)
-    fer = make_image_folder(classes, subjects=6, per_subject=3)
-    config = RunConfig(
-        data=[f"ckplus5={ck}", f"ferplus={fer}"],
-        seed=1,
-        test_size=0.34,
-        val_size=0.25,
-        calibrate=True,
-        calibration="temperature-rest",
-        rest_min_recall=0.0,
-        oversample={"ckplus5": 2},
-        cnn_batchnorm=True,
-        fit=FitOptions(epochs=1, batch_size=16, augment=False, verbose=0),
-    )
+def exported(two_set_run_config, tmp_path_factory):
+    config, (ck, fer) = two_set_run_config(seed=1, cnn_batchnorm=True)
     result = pipeline.run(config)
     root = tmp_path_factory.mktemp("unexport")
     run_dir = pipeline.save_run(result, root / "run")
