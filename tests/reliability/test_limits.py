@@ -95,9 +95,11 @@ def test_failed_requests_release_their_slot(gated) -> None:
 
 
 class FrameLog:
-    """Wraps ``open_media``: records when each frame leaves the decoder."""
+    """Wraps ``open_media``: records when each frame leaves the decoder, which takes at least
+    ``delay_s`` a frame (so a test's decoding outlasts its budget on any machine)."""
 
-    def __init__(self) -> None:
+    def __init__(self, delay_s: float = 0.0) -> None:
+        self.delay_s = delay_s
         self.times: list[float] = []
         self.sources: list[MediaSource] = []
 
@@ -107,6 +109,8 @@ class FrameLog:
 
         def recorded(*args, **kwargs):
             for frame in frames(*args, **kwargs):
+                if self.delay_s:
+                    time.sleep(self.delay_s)
                 self.times.append(time.monotonic())
                 yield frame
 
@@ -121,9 +125,10 @@ class FrameLog:
 def test_request_timeout_is_504_and_the_decoding_stops(
     tiny_repository: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A dense video (600 frames, every one sampled: ~1.7 s of work here), a 0.3 s budget and
-    one 1024-frame batch, so nothing but the cancellation can stop the decoding early."""
-    log = FrameLog()
+    """A dense video (600 frames, every one sampled, each held 2 ms in the decoder: >= 1.2 s of
+    work), a 0.3 s budget and one 1024-frame batch, so nothing but the cancellation can stop
+    the decoding early. (Without the hold the whole clip was once decoded within 0.3 s.)"""
+    log = FrameLog(delay_s=0.002)
     monkeypatch.setattr(service.pipeline, "open_media", log.open_media)
     photo = face_photo()
     video = encode_video(
