@@ -361,6 +361,25 @@ def _finish(
             bias,
             len(val_index),
         )
+    return evaluated_run(
+        config, model, ds, train_index, test_index, val_index, history, started, temperature, bias
+    )
+
+
+def evaluated_run(
+    config: RunConfig,
+    model: keras.Model,
+    ds: Dataset,
+    train_index: np.ndarray,
+    test_index: np.ndarray,
+    val_index: np.ndarray | None,
+    history: dict,
+    started: float,
+    temperature: float | None = None,
+    bias: list[float] | None = None,
+) -> RunResult:
+    """``model`` (calibrated by ``temperature``/``bias`` already) scored on the held-out and the
+    validation images, as a run."""
     probs = predict_probs(model, ds.images[test_index])
     rest = REST_CLASS[config.task] if REST_CLASS[config.task] in ds.classes else None
     metrics, per_dataset = held_out_metrics(ds, test_index, probs, rest)

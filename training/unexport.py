@@ -21,15 +21,14 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from model_artifact import REST_CLASS
 from training import archs, calibration
-from training.evaluate import card_metrics, predict_probs
+from training.evaluate import card_metrics
 from training.export import read_card
 from training.pipeline import (
     RunConfig,
     RunResult,
     cnn_options,
-    held_out_metrics,
+    evaluated_run,
     load,
     save_run,
     split_by_source,
@@ -120,32 +119,22 @@ def unexport(version_dir: Path, data: list[str] | None = None) -> RunResult:
             f"the data gives {len(test_index)} held-out images, "
             f"{version_dir} held out {card['evaluation']['held_out_images']}"
         )
-    rest = REST_CLASS[config.task] if REST_CLASS[config.task] in ds.classes else None
-    probs = predict_probs(model, ds.images[test_index])
-    metrics, per_dataset = held_out_metrics(ds, test_index, probs, rest)
-    _same_metrics(card_metrics(metrics), card["metrics"], version_dir)
     _, val_index = validation_split(ds, train_index, config)
-    validation = {}
-    if val_index is not None:
-        validation = held_out_metrics(
-            ds, val_index, predict_probs(model, ds.images[val_index]), rest
-        )[1]
     evaluation = card["evaluation"]
-    result = RunResult(
-        config=config,
-        model=model,
-        dataset=ds,
-        train_index=train_index,
-        test_index=test_index,
-        metrics=metrics,
-        history={"unexported": {"from": str(version_dir), "version": card["version"]}},
-        seconds=time.perf_counter() - started,
-        predictions=probs.argmax(1),
-        per_dataset=per_dataset,
-        temperature=evaluation.get("temperature"),
-        bias=evaluation.get("class_bias"),
-        validation=validation,
+    history = {"unexported": {"from": str(version_dir), "version": card["version"]}}
+    result = evaluated_run(
+        config,
+        model,
+        ds,
+        train_index,
+        test_index,
+        val_index,
+        history,
+        started,
+        evaluation.get("temperature"),
+        evaluation.get("class_bias"),
     )
+    _same_metrics(card_metrics(result.metrics), card["metrics"], version_dir)
     if result.card()["evaluation"]["held_out_subject_ids"] != evaluation["held_out_subject_ids"]:
         raise ValueError(f"the data holds out other subjects than {version_dir}")
     return result
