@@ -16,13 +16,16 @@ from live import gateway, gateway_env, submit, wait
 from tools.facevideo import face_video
 
 pytestmark = pytest.mark.slow
+FRAMES = 1200  # in kill_clip
 TOLERANCE = 1e-6  # float round-off of other batch compositions (see test_determinism.py)
 
 
 @pytest.fixture(scope="module")
 def kill_clip() -> bytes:
-    """40 s at 15 fps (600 frames): keyframes (full searches) every 10 s of media."""
-    return face_video(seconds=40.0, fps=15, width=640, height=480)
+    """80 s at 15 fps (1200 frames): keyframes (full searches, resume points) every 10 s of
+    media. Long enough that the job still runs when frame 250 is stored (CI ran 600 frames in
+    0.7 s)."""
+    return face_video(seconds=80.0, fps=15, width=640, height=480)
 
 
 def same_frames(got: list[dict], want: list[dict]) -> None:
@@ -41,22 +44,23 @@ def same_frames(got: list[dict], want: list[dict]) -> None:
 def test_sigkill_mid_job_then_restart_resumes_to_the_same_frames(
     shipped: Path, tmp_path: Path, kill_clip: bytes
 ) -> None:
-    env = gateway_env(shipped, tmp_path / "jobs")
+    env = gateway_env(shipped, tmp_path / "jobs", beat_s="0.1")
     with gateway(env, tmp_path / "a.log") as a, a.client() as client:
         job = submit(client, kill_clip)
         deadline = time.monotonic() + 120
+        # past frame 250 a resume point (the keyframe at 150) is stored: kill then
         while client.get(f"/v1/jobs/{job['id']}").json()["progress"]["frames_done"] < 250:
             assert time.monotonic() < deadline
-            time.sleep(0.05)
+            time.sleep(0.02)
         a.process.send_signal(signal.SIGKILL)
         a.process.wait(10)
     frames_file = tmp_path / "jobs" / job["id"] / "frames.ndjson"
     partial = frames_file.read_bytes().count(b"\n")
-    assert 0 < partial < 600
+    assert 0 < partial < FRAMES, f"{partial} of {FRAMES} frames on disk at the kill"
     with gateway(env, tmp_path / "b.log") as b, b.client() as client:
         done = wait(client, job["id"])
         assert done["status"] == "succeeded", done
-        assert done["progress"]["frames_done"] == 600
+        assert done["progress"]["frames_done"] == FRAMES
         result = client.get(f"/v1/jobs/{job['id']}/result").json()
         reference = client.post(
             "/v1/predict?sample_interval=0", files={"file": ("clip.mp4", kill_clip)}
