@@ -67,7 +67,7 @@ def evaluate(data: Path, record: dict, seed: int = 0) -> dict:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.peer_faces", description=__doc__)
     ap.add_argument("--data", type=Path, default=Path("../shared/data"))
-    ap.add_argument("--record", type=Path, default=Path("docs/results/api-micro-cnn-v6.json"))
+    ap.add_argument("--record", type=Path, default=Path("docs/results/api-micro-cnn-v7.json"))
     ap.add_argument("--out", type=Path, default=Path("docs/results/peer-fer-faces.json"))
     args = ap.parse_args(argv)
     record = json.loads(args.record.read_text())
