@@ -45,7 +45,7 @@ def test_table_by_default_with_progress_bar(capsys, server: Server, face_video, 
     header, video_row, image_row = out.strip().splitlines()
     assert header.split() == ["FILE", "KIND", "FRAMES", "FACES", "DOMINANT", "MEAN_P", "MODEL"]
     video = video_row.split()
-    assert video[:3] == [str(face_video), "video", "7"]
+    assert video[:3] == [str(face_video), "video", "6"]
     assert int(video[3]) >= 5 and video[4] in MICRO and video[-2:] == ["micro-cnn", "v1"]
     image = image_row.split()
     assert image[:4] == [str(face_image), "image", "1", "1"] and image[4] in MICRO
