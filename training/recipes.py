@@ -254,30 +254,21 @@ def recipe(task: str, data: str, seed: int = 0, arch: str = "cnn") -> RunConfig:
     )
 
 
-def recipe_v4w2(
-    task: str,
-    paths: dict[str, str],
-    seed: int = 0,
-    epochs: int | None = None,
-    soft_labels: bool | None = None,
-) -> RunConfig:
-    """v4 at twice the CNN width (micro; masked keeps v2's)."""
-    return _wide(recipe_v4(task, paths, seed=seed, epochs=epochs, soft_labels=soft_labels))
+def _widened(base: Any, doc: str) -> Any:
+    """Recipe ``base`` with the micro CNN at twice the width (``W2_CNN``); masked unchanged."""
+
+    def recipe(task: str, paths: dict[str, str], **given: Any) -> RunConfig:
+        config = base(task, paths, **given)
+        return config if task == "masked" else replace(config, **W2_CNN)
+
+    recipe.__doc__ = doc
+    return recipe
 
 
-def recipe_v5w2(
-    task: str,
-    paths: dict[str, str],
-    seed: int = 0,
-    epochs: int | None = None,
-    soft_labels: bool | None = None,
-) -> RunConfig:
-    """v5 at twice the CNN width: fine-tunes a v4w2 run (give ``init_from``)."""
-    return _wide(recipe_v5(task, paths, seed=seed, epochs=epochs, soft_labels=soft_labels))
-
-
-def _wide(config: RunConfig) -> RunConfig:
-    return config if config.task == "masked" else replace(config, **W2_CNN)
+recipe_v4w2 = _widened(recipe_v4, "v4 at twice the CNN width (micro; masked keeps v2's).")
+recipe_v5w2 = _widened(
+    recipe_v5, "v5 at twice the CNN width: fine-tunes a v4w2 run (give ``init_from``)."
+)
 
 
 RECIPES: dict[str, Any] = {
