@@ -198,11 +198,13 @@ def microbatch_ablation(model: ModelVersion, clients: int, requests: int) -> dic
     return out
 
 
-def load_model(root: Path, name: str) -> tuple[ModelVersion, Any]:
+def load_model(root: Path, name: str, runtime: str | None = None) -> tuple[ModelVersion, Any]:
     """The model and a numpy function running it as the embedded backend does (its runtime,
-    ``MMED_EMBEDDED_RUNTIME``: the model floor measures what the gateway runs)."""
+    ``MMED_EMBEDDED_RUNTIME``, unless ``runtime`` is given: the model floor measures what the
+    gateway runs)."""
     from service.backends.runtimes import load_runtime
     from service.settings import Settings
 
     model = ModelRepository(root).load(name)
-    return model, load_runtime(model, Settings().embedded_runtime).run
+    wanted = runtime or Settings().embedded_runtime
+    return model, load_runtime(model, wanted).run  # type: ignore[arg-type]

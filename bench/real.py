@@ -260,10 +260,12 @@ def stage_floors(
     model: ModelVersion,
     run_model: Callable[[np.ndarray], np.ndarray],
     repeats: int = 3,
+    run_float: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> dict[str, float]:
     """What one pass over the clip's frames costs in the gateway's other per-frame stages,
     alone (seconds, medians of ``repeats``): the model input crops, the model on them in
-    batches of 32 (as the pipeline sends them), and the spotting descriptors (every frame)."""
+    batches of 32 (as the pipeline sends them; ``run_float``: also the float conversion,
+    ``model_float``), and the spotting descriptors (every frame)."""
     from service.spotting.regions import region_features
 
     size = (model.card.input.height, model.card.input.width)
@@ -278,6 +280,9 @@ def stage_floors(
     run_model(chunks[0])  # warm-up (this batch size)
     out["crop"] = _median_time(lambda: [crop_face(g, b, region, size) for g, b in faces], repeats)
     out["model"] = _median_time(lambda: [run_model(c) for c in chunks], repeats)
+    if run_float is not None:
+        run_float(chunks[0])
+        out["model_float"] = _median_time(lambda: [run_float(c) for c in chunks], repeats)
     out["spot_features"] = _median_time(lambda: [region_features(g, b) for g, b in faces], repeats)
     return out
 
@@ -295,6 +300,7 @@ def detection(
     min_score: float = 0.5,
     model: ModelVersion | None = None,
     run_model: Callable[[np.ndarray], np.ndarray] | None = None,
+    run_float: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> dict[str, Any]:
     """Per clip and sampling: full-res Haar, BlazeFace (whole frame) and the two trackers on
     every sampled frame; recall, IoU, ms per frame, the tracker's schedule; with a model, the
@@ -365,7 +371,9 @@ def detection(
                 },
             }
             if model is not None and run_model is not None and interval == 0:
-                out[key]["stage_floors_s"] = stage_floors(frames, trk, model, run_model)
+                out[key]["stage_floors_s"] = stage_floors(
+                    frames, trk, model, run_model, run_float=run_float
+                )
             log(f"real detect {key}: {out[key]['found']} {out[key]['ms']}")
     return out
 

@@ -301,11 +301,15 @@ def _stage_floors(real: dict) -> list[str]:
             continue
         dec = e["decode"]["median"]
         n = d["frames"]
+        flt = fl.get("model_float")
+        stages = fl["crop"] + fl["model"] + fl["spot_features"]
         rows.append([
             key, f"{d['ms']['tracker']:.2f}", f"{fl['crop'] / n * 1000:.2f}",
-            f"{fl['model'] / n * 1000:.2f}", f"{fl['spot_features'] / n * 1000:.2f}",
+            f"{fl['model'] / n * 1000:.2f}",
+            "—" if flt is None else f"{flt / n * 1000:.2f}",
+            f"{fl['spot_features'] / n * 1000:.2f}",
             f"{dec / n * 1000:.2f}",
-            f"{(d['ms']['tracker'] * n / 1000 + sum(fl.values())) / dec:.2f} x",
+            f"{(d['ms']['tracker'] * n / 1000 + stages) / dec:.2f} x",
             f"{fl['model'] / dec:.2f} x",
         ])  # fmt: skip
     if not rows:
@@ -315,7 +319,10 @@ def _stage_floors(real: dict) -> list[str]:
         "",
         "Each per-frame stage alone in the benchmark process, one thread, on the clip's"
         " frames (ms per frame): the tracker; the model input crops; the shipped micro model"
-        " on them in batches of 32 (as the pipeline sends them); the spotting descriptors"
+        " on them in batches of 32 (as the pipeline sends them), as the gateway runs it"
+        " (`MMED_EMBEDDED_RUNTIME`, default `int8`: the version's int8 companion) and as the"
+        " float TFLite conversion (`tflite`, TF Serving's answers), timed in the same run;"
+        " the spotting descriptors"
         " (service/spotting, computed on every frame of an every-frame request); and the"
         " decode floor of the end-to-end table per frame. The gateway decodes in its own"
         " thread beside them on 2 cores, so end to end ≈ decode floor + what the stages do"
@@ -323,7 +330,7 @@ def _stage_floors(real: dict) -> list[str]:
         " unless it overlaps decoding.",
         "",
         *_table(
-            ["clip@interval", "tracker", "crop", "model", "spotting descriptors",
+            ["clip@interval", "tracker", "crop", "model", "model, float", "spotting descriptors",
              "decode floor", "stages / decode", "model / decode"],
             rows,
         ),

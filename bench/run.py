@@ -276,7 +276,8 @@ def recorded(repo: Path, quick: bool) -> dict[str, Any] | None:
         out["concurrency"] = real.concurrency(gw, 8 if quick else 16)
     out["structure"] = real.structure(repo, 3)
     model, run_model = measure.load_model(repo, "micro-cnn")
-    out["detection"] = real.detection(model=model, run_model=run_model)
+    run_float = measure.load_model(repo, "micro-cnn", "tflite")[1]
+    out["detection"] = real.detection(model=model, run_model=run_model, run_float=run_float)
     sheet = (CACHE if quick else DOCS / "images") / "haar-unconfirmed.jpg"
     out["haar_unconfirmed_sheet"] = real.unconfirmed_sheet(out["detection"], sheet)
     log(f"{out['haar_unconfirmed_sheet']} unconfirmed Haar faces drawn in {sheet}")

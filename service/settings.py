@@ -25,7 +25,7 @@ class Settings(BaseSettings):
     tfserving_timeout_s: float = Field(10.0, gt=0)
     tfserving_retries: int = Field(2, ge=0, le=10)
     embedded_max_batch: int = Field(64, ge=0, le=4096)  # micro-batch rows; 0 = no merging
-    embedded_runtime: Literal["tflite", "savedmodel"] = "tflite"  # backends/runtimes.py
+    embedded_runtime: Literal["int8", "tflite", "savedmodel"] = "int8"  # backends/runtimes.py
 
     max_upload_mb: float = Field(100.0, gt=0)
     max_video_s: float = Field(600.0, gt=0)

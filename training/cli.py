@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from training import rehead, spot_eval, tta, unexport
+from training import quantize, rehead, spot_eval, tta, unexport
 from training.archs import SPECS, UnknownArchError
 from training.data import DEFAULT_SUBJECT_RE, DataError, parse_class_map
 from training.recipes import MASKED_PROXY_MAP, NEEDS_START, RECIPES
@@ -545,6 +545,7 @@ def parser() -> argparse.ArgumentParser:
     tta.add_parser(sub)
     rehead.add_parser(sub)
     unexport.add_parser(sub)
+    quantize.add_parser(sub)
     return root
 
 
@@ -564,6 +565,7 @@ COMMANDS = {
     "tta-eval": tta.cmd_tta_eval,
     "rehead": rehead.cmd_rehead,
     "unexport": unexport.cmd_unexport,
+    "quantize": quantize.cmd_quantize,
 }
 
 

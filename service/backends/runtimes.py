@@ -1,7 +1,13 @@
 """How the embedded backend runs a SavedModel's serving signature in-process.
 
-Two runtimes, one call shape (``run(uint8 batch) -> float32 probabilities``):
+Three runtimes, one call shape (``run(uint8 batch) -> float32 probabilities``):
 
+- ``int8`` (the default): the version's int8 companion (``model_artifact.quantized``: made by
+  ``python -m training quantize``, calibrated on its training crops, its agreement with the
+  float model measured on held-out faces and recorded beside it), run by the TFLite
+  interpreter; kept only when its checksums hold and it answers the recorded probe as recorded.
+  About a quarter of the float model's CPU (micro-cnn 7: docs/benchmarks-real.md). A version
+  without a companion, or with one that fails those checks, runs as ``tflite`` (logged).
 - ``SavedModelRuntime``: ``tf.saved_model.load`` and the signature (what TF Serving runs).
 - ``LiteRuntime``: the same SavedModel converted at load time with ``tf.lite.TFLiteConverter``
   (no file is written; the conversion is kept in memory, once per process and model content;
@@ -10,7 +16,9 @@ Two runtimes, one call shape (``run(uint8 batch) -> float32 probabilities``):
   ``load_runtime`` keeps it only if it agrees with the signature on a probe batch within
   ``PARITY_ATOL``; a model that does not convert or does not agree runs as a SavedModel.
 
-``MMED_EMBEDDED_RUNTIME`` picks one (``tflite``, the default, or ``savedmodel``).
+``MMED_EMBEDDED_RUNTIME`` picks one (``int8``, ``tflite`` or ``savedmodel``); ``tflite`` and
+``savedmodel`` give TF Serving's answers (within ``PARITY_ATOL``), ``int8`` within what its
+companion records.
 """
 
 from __future__ import annotations
@@ -27,10 +35,17 @@ import numpy as np
 
 from model_artifact import ModelVersion
 from model_artifact.card import INPUT_KEY, OUTPUT_KEY, SIGNATURE
+from model_artifact.quantized import (
+    PROBE_ATOL,
+    CompanionError,
+    probe_batch,
+    read_int8,
+    renormalised,
+)
 
 log = logging.getLogger("mmed.backend.embedded")
 
-RuntimeName = Literal["tflite", "savedmodel"]
+RuntimeName = Literal["int8", "tflite", "savedmodel"]
 PARITY_ATOL = 1e-4  # largest probability difference a converted model may show on the probe
 
 
@@ -60,15 +75,21 @@ class SavedModelRuntime:
 
 
 class LiteRuntime:
-    """The serving signature converted to TFLite; one interpreter, calls serialised by a lock
-    (an interpreter is not thread-safe; the micro-batcher merges concurrent rows anyway)."""
+    """The serving signature converted to TFLite (or ``flatbuffer``: the int8 companion); one
+    interpreter, calls serialised by a lock (an interpreter is not thread-safe; the
+    micro-batcher merges concurrent rows anyway)."""
 
     name = "tflite"
 
-    def __init__(self, model: ModelVersion, key: str | None = None) -> None:
+    def __init__(
+        self, model: ModelVersion, key: str | None = None, *, flatbuffer: bytes | None = None
+    ) -> None:
         import tensorflow as tf
 
-        flatbuffer = _converted(model, key)
+        if flatbuffer is None:
+            flatbuffer = _converted(model, key)
+        else:
+            self.name = "int8"
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "tf.lite.Interpreter is deprecated"
             self._it = tf.lite.Interpreter(
@@ -99,7 +120,8 @@ class LiteRuntime:
                 self._shape = batch.shape
             self._it.set_tensor(self._in, batch)
             self._it.invoke()
-            return np.array(self._it.get_tensor(self._out), dtype=np.float32)
+            out = np.array(self._it.get_tensor(self._out), dtype=np.float32)
+        return renormalised(out) if self.name == "int8" else out
 
 
 _CONVERTED: dict[str, bytes] = {}
@@ -136,7 +158,13 @@ def load_runtime(model: ModelVersion, wanted: RuntimeName) -> Runtime:
     """``wanted`` for ``model``, warmed up; TFLite falls back to the SavedModel (logged) when
     it cannot convert the model or disagrees with it on a probe batch. The probe's verdict is
     kept per process and model content, like the conversion: a model content that passed it
-    once starts as TFLite without loading the SavedModel again."""
+    once starts as TFLite without loading the SavedModel again. ``int8`` falls back to
+    ``tflite`` where the version has no usable int8 companion (``_int8``)."""
+    if wanted == "int8":
+        lite = _int8(model)
+        if lite is not None:
+            return lite
+        wanted = "tflite"
     key = content_key(model) if wanted == "tflite" else ""
     if key and _AGREES.get(key):
         lite = LiteRuntime(model, key)
@@ -163,9 +191,26 @@ def load_runtime(model: ModelVersion, wanted: RuntimeName) -> Runtime:
     return lite
 
 
-def _probe(model: ModelVersion) -> np.ndarray:
+def _int8(model: ModelVersion) -> LiteRuntime | None:
+    """The version's int8 companion, warmed up, if it ships one that verifies: its checksums
+    (``read_int8``) and its answers to the recorded probe (within ``PROBE_ATOL``)."""
+    try:
+        found = read_int8(model.path)
+        if found is None:
+            log.info("%s/%s has no int8 companion: runs as TFLite", model.name, model.version)
+            return None
+        meta, flatbuffer = found
+        lite = LiteRuntime(model, flatbuffer=flatbuffer)
+        got = lite.run(_probe(model, meta.probe_seed))
+        recorded = np.asarray(meta.probe_output, dtype=np.float32)
+        if got.shape != recorded.shape or float(np.max(np.abs(got - recorded))) > PROBE_ATOL:
+            raise CompanionError("it does not answer the probe as int8.json records")
+    except Exception as exc:  # a bad companion must not stop the model from being served
+        log.warning("%s/%s: int8 companion not used (%s)", model.name, model.version, exc)
+        return None
+    return lite
+
+
+def _probe(model: ModelVersion, seed: int = 0) -> np.ndarray:
     """The parity probe and warm-up batch: 4 random uint8 rows of the model's input shape."""
-    spec = model.card.input
-    return np.random.default_rng(0).integers(
-        0, 256, (4, spec.height, spec.width, 1), dtype=np.uint8
-    )
+    return probe_batch(model.card.input.height, model.card.input.width, seed)
