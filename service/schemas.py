@@ -159,6 +159,13 @@ class ModelInfo(ModelCard):
     status: ModelStatus = Field(description="available: the backend can serve it right now.")
     versions: list[int]
     default_for_task: bool
+    runtime: str | None = Field(
+        default=None,
+        description="What runs this version: the embedded backend's `int8` (the version's int8 "
+        "companion), `tflite` or `savedmodel` once it is loaded (null before), `tfserving` "
+        "(TF Serving, the float SavedModel). `tflite`, `savedmodel` and `tfserving` give the "
+        "same answers (within 1e-4); `int8` within what the version's int8.json records.",
+    )
 
 
 class ModelList(BaseModel):

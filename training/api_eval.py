@@ -183,6 +183,7 @@ def evaluate(
         "version": card_version.version,
         "seed": seed,
         "image_detector": settings.image_detector,
+        "embedded_runtime": settings.embedded_runtime,
         "sets": {},
     }
     with TestClient(create_app(settings)) as client:
@@ -199,12 +200,17 @@ def evaluate(
     return out
 
 
+def runtime_of(result: dict) -> str:
+    """The embedded runtime a record was measured on (records before int8 ran ``tflite``)."""
+    return str(result.get("embedded_runtime", "tflite"))
+
+
 def summary_lines(result: dict) -> list[str]:
     """One row per set and mode: found, accuracy, macro-F1, expressions, neutral rate."""
     lines = [
         f"{result['model']} v{result['version']} through POST /v1/predict, image search "
-        f"`MMED_IMAGE_DETECTOR={result.get('image_detector', 'haar')}` "
-        "(`python -m training.api_eval`):",
+        f"`MMED_IMAGE_DETECTOR={result.get('image_detector', 'haar')}`, "
+        f"`MMED_EMBEDDED_RUNTIME={runtime_of(result)}` (`python -m training.api_eval`):",
         "",
         "| set | mode | found | accuracy | macro-F1 | expressions: accuracy / macro-F1 "
         "| rest class kept | expressions called rest |",
@@ -243,6 +249,7 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(f"no ckplus5/ or ferplus/ under {args.data}")
     result = evaluate(args.repository, args.data, args.model, args.version, modes, args.seed)
     suffix = "" if result["image_detector"] == "blazeface" else f"-{result['image_detector']}"
+    suffix += "" if runtime_of(result) == "tflite" else f"-{runtime_of(result)}"
     stem = f"api-{result['model']}-v{result['version']}{suffix}"
     out = args.out or Path("docs/results") / f"{stem}.json"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -302,12 +302,19 @@ def _num(x: float | None) -> str:
 def api_lines(stored: Path | None) -> list[str]:
     """The card's "Through the API" tables from ``stored``'s ``api-*.json`` (training.api_eval),
     the default image search first."""
-    from training.api_eval import LEGEND, summary_lines
+    from training.api_eval import LEGEND, runtime_of, summary_lines
 
     if stored is None:
         return []
     apis = [json.loads(p.read_text()) for p in sorted(stored.glob("api-*.json"))]
-    apis.sort(key=lambda a: (a["model"], -a["version"], a.get("image_detector") != "blazeface"))
+    apis.sort(
+        key=lambda a: (
+            a["model"],
+            -a["version"],
+            a.get("image_detector") != "blazeface",
+            runtime_of(a) != "int8",  # the default runtime first
+        )
+    )
     if not apis:
         return []
     lines = ["### Through the API (what a user gets)", "", LEGEND, ""]

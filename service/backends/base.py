@@ -85,5 +85,9 @@ class Backend(abc.ABC):
     async def ready(self, models: list[ModelVersion]) -> bool:
         """True when every model in ``models`` can be served right now."""
 
+    def runtime_of(self, model: ModelVersion) -> str | None:
+        """What runs ``model`` here (e.g. the embedded ``int8``); None until it is loaded."""
+        return None
+
     async def close(self) -> None:  # noqa: B027 - optional hook
         """Release channels, sessions and threads."""

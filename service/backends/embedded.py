@@ -103,6 +103,10 @@ class EmbeddedBackend(Backend):
     async def ready(self, models: list[ModelVersion]) -> bool:
         return all((m.name, m.version) in self._fns for m in models)
 
+    def runtime_of(self, model: ModelVersion) -> str | None:
+        loaded = self._fns.get((model.name, model.version))
+        return None if loaded is None else loaded.name
+
     def loaded(self) -> set[tuple[str, int]]:
         return set(self._fns)
 

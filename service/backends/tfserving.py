@@ -233,6 +233,9 @@ class TFServingBackend(Backend):
             self._channel = None
 
     # -- readiness --------------------------------------------------------------------------
+    def runtime_of(self, model: ModelVersion) -> str | None:
+        return "tfserving"  # the server runs the float SavedModel
+
     async def ready(self, models: list[ModelVersion]) -> bool:
         if self._channel is None:
             return False

@@ -28,6 +28,7 @@ async def describe(
         status=status,
         versions=catalogue.versions(mv.name),
         default_for_task=settings.default_model(mv.card.task) == mv.name,
+        runtime=backend.runtime_of(mv),
     )
 
 

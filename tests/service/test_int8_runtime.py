@@ -109,3 +109,18 @@ def test_int8_and_float_tell_the_same_story_on_a_real_clip(capsys) -> None:
     assert len(lines) == 3 and all("labels differ on 0," in line for line in lines[1:])
     gaps = [float(line.split("max |dp| ")[1].split(";")[0]) for line in lines[1:]]
     assert max(gaps) < 0.1
+
+
+def test_the_catalogue_says_which_runtime_serves_each_model() -> None:
+    from fastapi.testclient import TestClient
+
+    from service.app import create_app
+    from service.settings import Settings
+
+    with TestClient(create_app(Settings(model_repository=SHIPPED))) as client:
+        models = {m["name"]: m for m in client.get("/v1/models").json()["models"]}
+        assert models["micro-cnn"]["runtime"] == "int8"  # ships a companion
+        assert models["masked-cnn"]["runtime"] == "tflite"  # ships none
+    settings = Settings(model_repository=SHIPPED, embedded_runtime="tflite")
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/v1/models/micro-cnn").json()["runtime"] == "tflite"

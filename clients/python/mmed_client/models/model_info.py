@@ -39,6 +39,10 @@ class ModelInfo:
         version (int):
         versions (list[int]):
         rest_class (None | str | Unset): The class meaning 'no expression' (neutral / none); null for v1 models.
+        runtime (None | str | Unset): What runs this version: the embedded backend's `int8` (the version's int8
+            companion), `tflite` or `savedmodel` once it is loaded (null before), `tfserving` (TF Serving, the float
+            SavedModel). `tflite`, `savedmodel` and `tfserving` give the same answers (within 1e-4); `int8` within what the
+            version's int8.json records.
         variant (None | str | Unset):
     """
 
@@ -55,6 +59,7 @@ class ModelInfo:
     version: int
     versions: list[int]
     rest_class: None | str | Unset = UNSET
+    runtime: None | str | Unset = UNSET
     variant: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -89,6 +94,12 @@ class ModelInfo:
         else:
             rest_class = self.rest_class
 
+        runtime: None | str | Unset
+        if isinstance(self.runtime, Unset):
+            runtime = UNSET
+        else:
+            runtime = self.runtime
+
         variant: None | str | Unset
         if isinstance(self.variant, Unset):
             variant = UNSET
@@ -115,6 +126,8 @@ class ModelInfo:
         )
         if rest_class is not UNSET:
             field_dict["rest_class"] = rest_class
+        if runtime is not UNSET:
+            field_dict["runtime"] = runtime
         if variant is not UNSET:
             field_dict["variant"] = variant
 
@@ -160,6 +173,15 @@ class ModelInfo:
 
         rest_class = _parse_rest_class(d.pop("rest_class", UNSET))
 
+        def _parse_runtime(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        runtime = _parse_runtime(d.pop("runtime", UNSET))
+
         def _parse_variant(data: object) -> None | str | Unset:
             if data is None:
                 return data
@@ -183,6 +205,7 @@ class ModelInfo:
             version=version,
             versions=versions,
             rest_class=rest_class,
+            runtime=runtime,
             variant=variant,
         )
 
