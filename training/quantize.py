@@ -37,9 +37,7 @@ from model_artifact.quantized import (
     renormalised,
     savedmodel_digest,
 )
-from training.export import read_card
-from training.pipeline import load, split_by_source
-from training.unexport import config_from_card
+from training.unexport import version_arguments, version_data
 
 log = logging.getLogger(__name__)
 
@@ -124,15 +122,8 @@ def quantize(
 ) -> tuple[Int8Companion, bytes]:
     """The version's int8 companion, measured, and its flatbuffer (``write`` stores them)."""
     version_dir = Path(version_dir)
-    card = read_card(version_dir)
-    config = config_from_card(card, data)
-    ds = load(config, classes=list(card["classes"]))
-    train_index, test_index = split_by_source(ds, config.split, config.test_size, config.seed)
-    if len(test_index) != card["evaluation"]["held_out_images"]:
-        raise ValueError(
-            f"the data gives {len(test_index)} held-out images, "
-            f"{version_dir} held out {card['evaluation']['held_out_images']}"
-        )
+    vd = version_data(version_dir, data)
+    card, ds, train_index, test_index = vd.card, vd.ds, vd.train_index, vd.test_index
     rng = np.random.default_rng(seed)
     chosen = rng.choice(train_index, min(calibration, len(train_index)), replace=False)
     calib = ds.images[np.sort(chosen)][..., None]
@@ -177,13 +168,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p = sub.add_parser(
         "quantize", help="write an int8 companion (measured on held-out faces) for a version"
     )
-    p.add_argument("--version", required=True, help="an exported version directory")
-    p.add_argument(
-        "--data",
-        action="append",
-        metavar="NAME=PATH",
-        help="the training data, where the card's recipe.data paths do not resolve here",
-    )
+    version_arguments(p)
     p.add_argument("--calibration", type=int, default=CALIBRATION_IMAGES)
     p.add_argument("--seed", type=int, default=0, help="which training crops calibrate")
     p.add_argument("--force", action="store_true", help="replace an existing companion")

@@ -14,7 +14,7 @@ import argparse
 import logging
 import math
 import time
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import keras
@@ -22,6 +22,7 @@ import numpy as np
 import tensorflow as tf
 
 from training import archs, calibration
+from training.data import Dataset
 from training.evaluate import card_metrics
 from training.export import read_card
 from training.pipeline import (
@@ -105,13 +106,22 @@ def _rng_state(name: str) -> bool:
     return "seed_generator" in name
 
 
-def unexport(version_dir: Path, data: list[str] | None = None) -> RunResult:
-    """The exported version as a run (see the module docstring)."""
-    started = time.perf_counter()
-    version_dir = Path(version_dir)
-    card = read_card(version_dir)
+@dataclass(frozen=True)
+class VersionData:
+    """An exported version's card, run configuration, data and train / held-out split."""
+
+    card: dict
+    config: RunConfig
+    ds: Dataset
+    train_index: np.ndarray
+    test_index: np.ndarray
+
+
+def version_data(version_dir: Path, data: list[str] | None = None) -> VersionData:
+    """The version's split rebuilt from its card's recipe (or ``data``), refused unless it
+    holds out as many images as the card says it did."""
+    card = read_card(Path(version_dir))
     config = config_from_card(card, data)
-    model = rebuild_model(version_dir, config, card)
     ds = load(config, classes=list(card["classes"]))
     train_index, test_index = split_by_source(ds, config.split, config.test_size, config.seed)
     if len(test_index) != card["evaluation"]["held_out_images"]:
@@ -119,6 +129,17 @@ def unexport(version_dir: Path, data: list[str] | None = None) -> RunResult:
             f"the data gives {len(test_index)} held-out images, "
             f"{version_dir} held out {card['evaluation']['held_out_images']}"
         )
+    return VersionData(card, config, ds, train_index, test_index)
+
+
+def unexport(version_dir: Path, data: list[str] | None = None) -> RunResult:
+    """The exported version as a run (see the module docstring)."""
+    started = time.perf_counter()
+    version_dir = Path(version_dir)
+    vd = version_data(version_dir, data)
+    card, config, ds = vd.card, vd.config, vd.ds
+    train_index, test_index = vd.train_index, vd.test_index
+    model = rebuild_model(version_dir, config, card)
     _, val_index = validation_split(ds, train_index, config)
     evaluation = card["evaluation"]
     history = {"unexported": {"from": str(version_dir), "version": card["version"]}}
@@ -153,8 +174,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p = sub.add_parser(
         "unexport", help="turn an exported version back into a run directory (for rehead etc.)"
     )
-    p.add_argument("--version", required=True, help="an exported version directory")
+    version_arguments(p)
     p.add_argument("--out", required=True, help="the new run directory")
+
+
+def version_arguments(p: argparse.ArgumentParser) -> None:
+    """``--version DIR`` and the repeatable ``--data NAME=PATH`` of ``version_data``."""
+    p.add_argument("--version", required=True, help="an exported version directory")
     p.add_argument(
         "--data",
         action="append",
