@@ -294,6 +294,7 @@ def _fer_note(real: dict) -> list[str]:
 
 def _stage_floors(real: dict) -> list[str]:
     rows = []
+    with_float = False  # runs before the int8 runtime timed the gateway's model only
     for key, d in real["detection"].items():
         fl = d.get("stage_floors_s")
         e = real["e2e"].get(key)
@@ -302,6 +303,7 @@ def _stage_floors(real: dict) -> list[str]:
         dec = e["decode"]["median"]
         n = d["frames"]
         flt = fl.get("model_float")
+        with_float = with_float or flt is not None
         stages = fl["crop"] + fl["model"] + fl["spot_features"]
         rows.append([
             key, f"{d['ms']['tracker']:.2f}", f"{fl['crop'] / n * 1000:.2f}",
@@ -314,27 +316,36 @@ def _stage_floors(real: dict) -> list[str]:
         ])  # fmt: skip
     if not rows:
         return []
+    header = [
+        *("clip@interval", "tracker", "crop", "model", "model, float", "spotting descriptors"),
+        *("decode floor", "stages / decode", "model / decode"),
+    ]
+    model = (
+        " on them in batches of 32 (as the pipeline sends them), as the gateway runs it"
+        " (`MMED_EMBEDDED_RUNTIME`, default `int8`: the version's int8 companion) and as the"
+        " float TFLite conversion (`tflite`, TF Serving's answers), timed in the same run;"
+        if with_float
+        else " on them in batches of 32 (as the pipeline sends them);"
+    )
+    if not with_float:
+        header.remove("model, float")
+        for row in rows:
+            del row[4]
     return [
         "### Where an every-frame request's time goes",
         "",
         "Each per-frame stage alone in the benchmark process, one thread, on the clip's"
         " frames (ms per frame): the tracker; the model input crops; the shipped micro model"
-        " on them in batches of 32 (as the pipeline sends them), as the gateway runs it"
-        " (`MMED_EMBEDDED_RUNTIME`, default `int8`: the version's int8 companion) and as the"
-        " float TFLite conversion (`tflite`, TF Serving's answers), timed in the same run;"
-        " the spotting descriptors"
+        + model
+        + " the spotting descriptors"
         " (service/spotting, computed on every frame of an every-frame request); and the"
         " decode floor of the end-to-end table per frame. The gateway decodes in its own"
         " thread beside them on 2 cores, so end to end ≈ decode floor + what the stages do"
         " not overlap; a stages / decode sum above 1 cannot fit in 2x the decode floor"
         " unless it overlaps decoding.",
         "",
-        *_table(
-            ["clip@interval", "tracker", "crop", "model", "model, float", "spotting descriptors",
-             "decode floor", "stages / decode", "model / decode"],
-            rows,
-        ),
-    ]  # fmt: skip
+        *_table(header, rows),
+    ]
 
 
 def _structure(real: dict) -> list[str]:
