@@ -143,13 +143,24 @@ def rolling_median(x: np.ndarray, half: int, step: int = 1, block: int = 2**22) 
         k = knots[a : a + rows]
         start = np.clip(k - half, 0, max(0, t_len - 1 - 2 * half))
         idx = np.minimum(start[:, None] + offsets[None, :], t_len - 1)
-        at[a : a + len(k)] = np.median(x[idx], axis=1)
+        at[a : a + len(k)] = window_median(x[idx])
     if len(knots) == t_len:
         return at.astype(x.dtype)
     right = np.clip(np.searchsorted(knots, np.arange(t_len)), 1, len(knots) - 1)
     left = right - 1
     w = ((np.arange(t_len) - knots[left]) / (knots[right] - knots[left]))[:, None]
     return ((1 - w) * at[left] + w * at[right]).astype(x.dtype)
+
+
+def window_median(windows: np.ndarray) -> np.ndarray:
+    """``np.median(windows, axis=1)``, the same values, from one ``np.partition`` (numpy's
+    median sorts a copy more thoroughly; here 2-3x slower on the spotter's windows)."""
+    n = windows.shape[1]
+    mid = n // 2
+    if n % 2:
+        return np.partition(windows, mid, axis=1)[:, mid]
+    part = np.partition(windows, (mid - 1, mid), axis=1)
+    return np.mean(part[:, mid - 1 : mid + 1], axis=1)
 
 
 def chi2(a: np.ndarray, b: np.ndarray) -> np.ndarray:
