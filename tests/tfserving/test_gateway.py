@@ -143,6 +143,8 @@ def test_model_missing_from_tf_serving(make_gateway, tiny_repository, image: byt
         assert_problem(client.get("/readyz"), 503, retry_after=True)
         status = {m["name"]: m["status"] for m in client.get("/v1/models").json()["models"]}
         assert status == {"masked-cnn": "unavailable", "micro-cnn": "available"}
+        runtimes = {m["runtime"] for m in client.get("/v1/models").json()["models"]}
+        assert runtimes == {"tfserving"}  # the server runs the float SavedModel
         body = assert_problem(post_crop(client, image, task="masked"), 503, retry_after=True)
         assert "does not serve model 'masked-cnn'" in body["detail"]
         assert "models.config" in body["detail"]
