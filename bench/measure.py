@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
@@ -23,6 +23,9 @@ from service.faces import FaceBox, FaceDetector, FaceTracker, crop_face
 from service.media import MediaLimits, open_media
 from service.pipeline import Pipeline, PredictOptions
 from service.schemas import PredictResponse
+
+if TYPE_CHECKING:
+    from service.backends.runtimes import RuntimeName
 
 
 def iou(a: FaceBox | dict | None, b: FaceBox | dict | None) -> float | None:
@@ -198,7 +201,9 @@ def microbatch_ablation(model: ModelVersion, clients: int, requests: int) -> dic
     return out
 
 
-def load_model(root: Path, name: str, runtime: str | None = None) -> tuple[ModelVersion, Any]:
+def load_model(
+    root: Path, name: str, runtime: RuntimeName | None = None
+) -> tuple[ModelVersion, Any]:
     """The model and a numpy function running it as the embedded backend does (its runtime,
     ``MMED_EMBEDDED_RUNTIME``, unless ``runtime`` is given: the model floor measures what the
     gateway runs)."""
@@ -206,5 +211,4 @@ def load_model(root: Path, name: str, runtime: str | None = None) -> tuple[Model
     from service.settings import Settings
 
     model = ModelRepository(root).load(name)
-    wanted = runtime or Settings().embedded_runtime
-    return model, load_runtime(model, wanted).run  # type: ignore[arg-type]
+    return model, load_runtime(model, runtime or Settings().embedded_runtime).run

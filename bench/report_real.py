@@ -293,32 +293,32 @@ def _fer_note(real: dict) -> list[str]:
 
 
 def _stage_floors(real: dict) -> list[str]:
+    timed = [
+        (key, d, d["stage_floors_s"], real["e2e"][key])
+        for key, d in real["detection"].items()
+        if d.get("stage_floors_s") is not None and key in real["e2e"]
+    ]
+    if not timed:
+        return []
+    # runs before the int8 runtime timed the gateway's model only, not the float one beside it
+    with_float = any("model_float" in fl for _, _, fl, _ in timed)
     rows = []
-    with_float = False  # runs before the int8 runtime timed the gateway's model only
-    for key, d in real["detection"].items():
-        fl = d.get("stage_floors_s")
-        e = real["e2e"].get(key)
-        if fl is None or e is None:
-            continue
-        dec = e["decode"]["median"]
-        n = d["frames"]
+    for key, d, fl, e in timed:
+        dec, n = e["decode"]["median"], d["frames"]
         flt = fl.get("model_float")
-        with_float = with_float or flt is not None
         stages = fl["crop"] + fl["model"] + fl["spot_features"]
         rows.append([
             key, f"{d['ms']['tracker']:.2f}", f"{fl['crop'] / n * 1000:.2f}",
             f"{fl['model'] / n * 1000:.2f}",
-            "—" if flt is None else f"{flt / n * 1000:.2f}",
+            *(["—" if flt is None else f"{flt / n * 1000:.2f}"] if with_float else []),
             f"{fl['spot_features'] / n * 1000:.2f}",
             f"{dec / n * 1000:.2f}",
             f"{(d['ms']['tracker'] * n / 1000 + stages) / dec:.2f} x",
             f"{fl['model'] / dec:.2f} x",
         ])  # fmt: skip
-    if not rows:
-        return []
     header = [
-        *("clip@interval", "tracker", "crop", "model", "model, float", "spotting descriptors"),
-        *("decode floor", "stages / decode", "model / decode"),
+        *("clip@interval", "tracker", "crop", "model", *(["model, float"] if with_float else [])),
+        *("spotting descriptors", "decode floor", "stages / decode", "model / decode"),
     ]
     model = (
         " on them in batches of 32 (as the pipeline sends them), as the gateway runs it"
@@ -327,10 +327,6 @@ def _stage_floors(real: dict) -> list[str]:
         if with_float
         else " on them in batches of 32 (as the pipeline sends them);"
     )
-    if not with_float:
-        header.remove("model, float")
-        for row in rows:
-            del row[4]
     return [
         "### Where an every-frame request's time goes",
         "",

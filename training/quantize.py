@@ -25,7 +25,7 @@ import numpy as np
 import tensorflow as tf
 from sklearn.metrics import f1_score
 
-from model_artifact.card import SIGNATURE
+from model_artifact.card import INPUT_KEY, SIGNATURE
 from model_artifact.quantized import (
     INT8_META_PATH,
     INT8_PATH,
@@ -58,7 +58,7 @@ def convert(version_dir: Path, calibration: np.ndarray | None = None) -> bytes:
 
         def representative() -> object:
             for i in range(len(rows)):
-                yield {"image": rows[i : i + 1]}
+                yield {INPUT_KEY: rows[i : i + 1]}
 
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.representative_dataset = representative
@@ -75,7 +75,7 @@ def interpreter(
 
     def run(images: np.ndarray) -> np.ndarray:
         outs = [
-            next(iter(runner(image=np.ascontiguousarray(images[i : i + 32])).values()))
+            next(iter(runner(**{INPUT_KEY: np.ascontiguousarray(images[i : i + 32])}).values()))
             for i in range(0, len(images), 32)
         ]
         probs = np.concatenate(outs).astype(np.float32)
@@ -154,13 +154,11 @@ def quantize(
 
 def write(version_dir: Path, meta: Int8Companion, flatbuffer: bytes) -> None:
     """Store the companion (flatbuffer first, its description last, each via a rename)."""
-    for rel, content in ((INT8_PATH, flatbuffer), (INT8_META_PATH, meta.model_dump_json(indent=2))):
+    description = (meta.model_dump_json(indent=2) + "\n").encode()
+    for rel, content in ((INT8_PATH, flatbuffer), (INT8_META_PATH, description)):
         target = Path(version_dir) / rel
         tmp = target.with_name(f".{target.name}.{os.getpid()}")
-        if isinstance(content, bytes):
-            tmp.write_bytes(content)
-        else:
-            tmp.write_text(content + "\n")
+        tmp.write_bytes(content)
         tmp.replace(target)
 
 
