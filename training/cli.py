@@ -412,7 +412,7 @@ def cmd_record(args: argparse.Namespace) -> int:
     if args.run:
         record = results.record_from_run(Path(args.run), args.label, shipped=args.shipped)
     else:
-        record = results.record_from_version(Path(args.version), args.label)
+        record = results.record_from_version(Path(args.version), args.label, args.runtime)
     print(f"wrote {results.write_record(record, Path(args.out))}")
     return 0
 
@@ -531,6 +531,12 @@ def parser() -> argparse.ArgumentParser:
     src.add_argument("--version", help="an exported version directory (re-evaluated)")
     p.add_argument("--label", required=True, help="recipe label, e.g. v3 or v2-hard")
     p.add_argument("--shipped", help="with --run: the version it was exported as")
+    p.add_argument(
+        "--runtime",
+        choices=("savedmodel", "int8"),
+        default="savedmodel",
+        help="with --version: the gateway runtime that answers (int8: the companion)",
+    )
     p.add_argument("--out", default="docs/results")
 
     p = sub.add_parser(

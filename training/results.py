@@ -48,15 +48,24 @@ def record_from_run(run_dir: Path, label: str, shipped: str | None = None) -> di
     }
 
 
-def record_from_version(version_dir: Path, label: str) -> dict:
+def record_from_version(version_dir: Path, label: str, runtime: str = "savedmodel") -> dict:
     """The record of an exported version, re-evaluated on its own held-out data (the card's
-    recipe and split rebuilt; the held-out subjects must match the card's)."""
+    recipe and split rebuilt; the held-out subjects must match the card's) through the
+    gateway's ``runtime`` (``savedmodel``: TF Serving's answers; ``int8``: its companion,
+    which must exist)."""
     from model_artifact import REST_CLASS, ModelCard, ModelVersion
-    from service.backends.runtimes import SavedModelRuntime
+    from service.backends.runtimes import load_runtime
     from training import pipeline
     from training.export import read_card
 
     card = read_card(version_dir)
+    if runtime not in ("savedmodel", "int8"):
+        raise ValueError(f"runtime must be savedmodel or int8, not {runtime!r}")
+    # The serving signature as the gateway's runtime calls it.
+    model = ModelVersion(card=ModelCard.model_validate(card), path=version_dir)
+    runner = load_runtime(model, runtime)  # type: ignore[arg-type]  # checked above
+    if runner.name != runtime:
+        raise ValueError(f"{version_dir} has no usable {runtime} runtime (got {runner.name})")
     recipe = card["recipe"]
     config = pipeline.RunConfig(
         data=recipe["data"],
@@ -81,12 +90,10 @@ def record_from_version(version_dir: Path, label: str) -> dict:
     subjects = sorted({str(s) for s in ds.subjects[test][subject_split]})
     if subjects != sorted(card["evaluation"]["held_out_subject_ids"]):
         raise ValueError(f"the data no longer gives {version_dir}'s held-out subjects")
-    # The serving signature as the gateway's SavedModel runtime calls it.
-    runtime = SavedModelRuntime(ModelVersion(card=ModelCard.model_validate(card), path=version_dir))
 
     def probs(index: np.ndarray) -> np.ndarray:
         x = ds.images[index][..., None]
-        return np.concatenate([runtime.run(x[i : i + 256]) for i in range(0, len(x), 256)])
+        return np.concatenate([runner.run(x[i : i + 256]) for i in range(0, len(x), 256)])
 
     rest = REST_CLASS[config.task] if REST_CLASS[config.task] in ds.classes else None
     _, per = pipeline.held_out_metrics(ds, test, probs(test), rest)
@@ -104,6 +111,7 @@ def record_from_version(version_dir: Path, label: str) -> dict:
         "epochs": card["training"]["epochs"],
         "seconds": None,
         "recipe": recipe,
+        "runtime": runtime,
         "temperature": card["evaluation"].get("temperature"),
         "validation": validation,
         "held_out": {name: slim(m) for name, m in per.items()},

@@ -4,6 +4,7 @@ images, which the embedded ``int8`` runtime then serves."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,6 +16,7 @@ from training import pipeline
 from training.cli import main
 from training.export import export_model
 from training.quantize import agreement
+from training.results import record_from_version
 
 
 @pytest.fixture(scope="module")
@@ -74,3 +76,35 @@ def test_agreement_counts_labels_and_differences() -> None:
     assert a.label_agreement == pytest.approx(2 / 3)
     assert a.max_abs_diff == pytest.approx(0.2) and a.accuracy_float == 1.0
     assert a.accuracy_int8 == pytest.approx(2 / 3) and a.macro_f1_float == 1.0
+
+
+@pytest.mark.slow  # one tiny training run (~10 s), shared with the test above
+def test_record_through_the_int8_runtime_matches_the_companions_figures(exported, tmp_path) -> None:
+    """``record --version --runtime int8`` scores the held-out images as the gateway's int8
+    runtime answers them: the accuracy the companion recorded when it was made."""
+    version, _ = exported
+    out = tmp_path / "results"
+    args = ["record", "--version", str(version.path), "--label", "t", "--out", str(out)]
+    assert main([*args, "--runtime", "savedmodel"]) == 0
+    (path,) = out.glob("*.json")
+    floats = json.loads(path.read_text())
+    assert floats["runtime"] == "savedmodel"
+    assert main(["quantize", "--version", str(version.path), "--calibration", "40", "--force"]) == 0
+    assert main([*args, "--label", "t8", "--runtime", "int8"]) == 0
+    record = json.loads((out / path.name.replace("-t-", "-t8-")).read_text())
+    assert record["runtime"] == "int8"
+    found = read_int8(version.path)
+    assert found is not None
+    for name, a in found[0].agreement.items():
+        assert record["held_out"][name]["accuracy"] == pytest.approx(a.accuracy_int8, abs=1e-4)
+        assert floats["held_out"][name]["accuracy"] == pytest.approx(a.accuracy_float, abs=1e-4)
+        assert sum(map(sum, record["held_out"][name]["confusion"])) == a.images
+
+
+def test_record_refuses_a_runtime_the_version_lacks() -> None:
+    shipped = Path(__file__).resolve().parents[2] / "model_repository"
+    masked = ModelRepository(shipped).load("masked-cnn")  # no int8 companion
+    with pytest.raises(ValueError, match="no usable int8"):
+        record_from_version(masked.path, "x", "int8")
+    with pytest.raises(ValueError, match="runtime must be"):
+        record_from_version(masked.path, "x", "tflite")
