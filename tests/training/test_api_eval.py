@@ -143,3 +143,19 @@ def test_held_out_ckplus_through_the_api_matches_the_card(micro, runtime) -> Non
     m = api_eval.score(list(micro.card.classes), micro.card.rest_class, items, got)
     assert m["images"] == len(items) > 0
     assert m["accuracy"] == pytest.approx(expected[runtime])
+
+
+@pytest.mark.skipif(not (DATA / "ckplus5").is_dir(), reason="needs ../shared/data (CK+)")
+def test_held_out_ckplus_crops_sent_as_they_are_are_framed_as_the_crop(micro) -> None:
+    """A CK+48 face crop uploaded with detection on is found and framed whole (the training
+    crops' framing): the same answer as the crop sent with ``detect_faces=false``."""
+    sets = api_eval.held_out_sets(DATA, list(micro.card.classes), micro.card.model_extra)
+    items = sets["ckplus5"]
+    with TestClient(create_app(Settings(model_repository=SHIPPED))) as client:
+        crop = list(api_eval.answers(client, "micro-cnn", micro.version, "crop", items, 0))
+        as_is = list(api_eval.answers(client, "micro-cnn", micro.version, "as-is", items, 0))
+    assert len(as_is) == len(items) > 0
+    for (p, face), (q, _) in zip(as_is, crop, strict=True):
+        assert face is not None and (face["x"], face["y"]) == (0, 0)
+        assert (face["w"], face["h"]) == (48, 48)
+        assert p == q
