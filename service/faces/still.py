@@ -10,7 +10,7 @@ where Haar sees no such face the box is BlazeFace's in Haar's average framing
 (``tracker.blazeface_box``).
 
 An uploaded face crop (a dataset's face image: the face fills it) is what the models were
-trained on, so it is framed as they were: whole. A face box overlapping the whole image by
+trained on, so it is framed as they were: whole. A face box overlapping a square-ish image by
 IoU >= ``FILLS_IOU`` makes the whole image the box. BlazeFace, trained on faces that fill part
 of a frame, misses many such crops (42 of 600 FER+ *train* faces at 48 px): where nothing is
 found in a small image, it is searched again centred on a canvas twice its size (``padded``;
@@ -35,11 +35,22 @@ MIN_FACE_PX = 24
 # A box this close to the whole image (IoU) means the image is a face crop: the whole image is
 # the box (the training crops' framing: CK+48 crops are Haar boxes, FER+ faces the crops).
 FILLS_IOU = 0.5
+# ... and only a square-ish image (the training crops are square; a close-up 640x480 selfie
+# resized whole to 48x48 would be squashed by a third).
+SQUARE_TOLERANCE = 0.1
 # Images up to this side that show no face are searched again on a canvas twice their size
 # (the canvas at most 1024 px: cheap, and no large upload is ever doubled in memory).
 PAD_MAX_PX = 512
 _WINDOW = 1.5  # the window searched around the face, in face sizes
 _SIZES = (0.6, 1.6)  # the Haar face sizes searched, relative to the face
+
+
+def is_face_crop(face: FaceBox, width: int, height: int) -> bool:
+    """A square-ish image (sides within ``SQUARE_TOLERANCE``) that ``face`` fills (IoU >=
+    ``FILLS_IOU``): a face crop, to be framed whole. A non-square one keeps the face's own box:
+    resized whole to the models' square input it would be squashed."""
+    square = abs(width - height) <= SQUARE_TOLERANCE * max(width, height)
+    return square and iou(face, FaceBox(0, 0, width, height, 1.0)) >= FILLS_IOU
 
 
 class StillFaceSearch:
@@ -54,7 +65,7 @@ class StillFaceSearch:
         face = self._find(grey)
         if face is None and max(height, width) <= PAD_MAX_PX:
             face = self.padded(grey)
-        if face is not None and iou(face, FaceBox(0, 0, width, height, 1.0)) >= FILLS_IOU:
+        if face is not None and is_face_crop(face, width, height):
             return FaceBox(0, 0, width, height, face.score)
         return face
 

@@ -14,7 +14,13 @@ from PIL import Image
 
 from service.faces import FaceBox, FaceDetector
 from service.faces.box import iou
-from service.faces.still import FILLS_IOU, PAD_MAX_PX, StillFaceSearch, image_search
+from service.faces.still import (
+    FILLS_IOU,
+    PAD_MAX_PX,
+    StillFaceSearch,
+    image_search,
+    is_face_crop,
+)
 
 
 def png(rgb: np.ndarray) -> bytes:
@@ -96,6 +102,28 @@ def test_an_uploaded_face_crop_is_framed_whole(make_client, face_photo, size) ->
     assert face is not None
     assert (face["x"], face["y"], face["w"], face["h"]) == (0, 0, size, size)
     assert 0.5 <= face["score"] <= 1.0
+
+
+def test_a_close_up_that_is_not_square_keeps_its_box(make_client, face_photo) -> None:
+    """A face filling a wide image is not framed whole: resized to the square model input,
+    the whole image would squash it. The box stays the detector's (square, inside it)."""
+    grey = cv2.cvtColor(face_photo, cv2.COLOR_RGB2GRAY)
+    box = FaceDetector(detect_width=None).detect(grey)
+    assert box is not None
+    wide = grey[box.y : box.y + box.h, max(box.x - box.w // 3, 0) : box.x + box.w + box.w // 3]
+    h, w = wide.shape
+    assert w > 1.3 * h
+    assert is_face_crop(FaceBox(0, 0, h, h, 1.0), w, h) is False
+    face = face_of(make_client(), png(wide))
+    assert face is not None and face["w"] < w
+    assert face["x"] > 0 and face["x"] + face["w"] < w
+
+
+def test_face_crop_rule() -> None:
+    assert is_face_crop(FaceBox(4, 4, 40, 40, 1.0), 48, 48)  # IoU 0.69
+    assert not is_face_crop(FaceBox(12, 12, 24, 24, 1.0), 48, 48)  # IoU 0.25
+    assert is_face_crop(FaceBox(0, 0, 50, 52, 1.0), 50, 54)  # within 10 % of square
+    assert not is_face_crop(FaceBox(0, 0, 48, 48, 1.0), 64, 48)  # 4:3
 
 
 def test_the_padded_search_maps_the_face_back_into_the_image(face_photo) -> None:
