@@ -8,12 +8,13 @@ import logging
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, get_args
 
 from training import quantize, rehead, spot_eval, tta, unexport
 from training.archs import SPECS, UnknownArchError
 from training.data import DEFAULT_SUBJECT_RE, DataError, parse_class_map
 from training.recipes import MASKED_PROXY_MAP, NEEDS_START, RECIPES
+from training.results import RecordRuntime
 from training.splits import SPLITS
 from training.train import FitOptions
 
@@ -533,7 +534,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--shipped", help="with --run: the version it was exported as")
     p.add_argument(
         "--runtime",
-        choices=("savedmodel", "int8"),
+        choices=get_args(RecordRuntime),
         default="savedmodel",
         help="with --version: the gateway runtime that answers (int8: the companion)",
     )

@@ -13,6 +13,7 @@ import json
 import statistics
 from collections.abc import Callable
 from pathlib import Path
+from typing import Literal, get_args
 
 import numpy as np
 
@@ -48,7 +49,12 @@ def record_from_run(run_dir: Path, label: str, shipped: str | None = None) -> di
     }
 
 
-def record_from_version(version_dir: Path, label: str, runtime: str = "savedmodel") -> dict:
+RecordRuntime = Literal["savedmodel", "int8"]
+
+
+def record_from_version(
+    version_dir: Path, label: str, runtime: RecordRuntime = "savedmodel"
+) -> dict:
     """The record of an exported version, re-evaluated on its own held-out data (the card's
     recipe and split rebuilt; the held-out subjects must match the card's) through the
     gateway's ``runtime`` (``savedmodel``: TF Serving's answers; ``int8``: its companion,
@@ -59,11 +65,11 @@ def record_from_version(version_dir: Path, label: str, runtime: str = "savedmode
     from training.export import read_card
 
     card = read_card(version_dir)
-    if runtime not in ("savedmodel", "int8"):
+    if runtime not in get_args(RecordRuntime):
         raise ValueError(f"runtime must be savedmodel or int8, not {runtime!r}")
     # The serving signature as the gateway's runtime calls it.
     model = ModelVersion(card=ModelCard.model_validate(card), path=version_dir)
-    runner = load_runtime(model, runtime)  # type: ignore[arg-type]  # checked above
+    runner = load_runtime(model, runtime)
     if runner.name != runtime:
         raise ValueError(f"{version_dir} has no usable {runtime} runtime (got {runner.name})")
     recipe = card["recipe"]

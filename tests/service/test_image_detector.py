@@ -85,11 +85,17 @@ def test_degenerate_images_get_no_face_and_no_error(make_client, shape) -> None:
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 
 
-def face_crop(photo: np.ndarray, size: int) -> np.ndarray:
-    """The astronaut's face cut at its Haar box (as CK+48 crops are) and resized to ``size``."""
+def haar_face(photo: np.ndarray) -> tuple[np.ndarray, FaceBox]:
+    """The photo in grey and its face's full-resolution Haar box (CK+48 crops are such boxes)."""
     grey = cv2.cvtColor(photo, cv2.COLOR_RGB2GRAY)
     box = FaceDetector(detect_width=None).detect(grey)
     assert box is not None
+    return grey, box
+
+
+def face_crop(photo: np.ndarray, size: int) -> np.ndarray:
+    """The astronaut's face cut at its Haar box (as CK+48 crops are) and resized to ``size``."""
+    grey, box = haar_face(photo)
     crop = grey[box.y : box.y + box.h, box.x : box.x + box.w]
     return cv2.resize(crop, (size, size), interpolation=cv2.INTER_AREA)
 
@@ -107,9 +113,7 @@ def test_an_uploaded_face_crop_is_framed_whole(make_client, face_photo, size) ->
 def test_a_close_up_that_is_not_square_keeps_its_box(make_client, face_photo) -> None:
     """A face filling a wide image is not framed whole: resized to the square model input,
     the whole image would squash it. The box stays the detector's (square, inside it)."""
-    grey = cv2.cvtColor(face_photo, cv2.COLOR_RGB2GRAY)
-    box = FaceDetector(detect_width=None).detect(grey)
-    assert box is not None
+    grey, box = haar_face(face_photo)
     wide = grey[box.y : box.y + box.h, max(box.x - box.w // 3, 0) : box.x + box.w + box.w // 3]
     h, w = wide.shape
     assert w > 1.3 * h
