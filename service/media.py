@@ -20,6 +20,9 @@ Documented choices:
   decodes, since its pixels are complete).
 - A video's first frame is decoded in :func:`open_media`, so a file with no decodable frame
   fails there (422) and ``info`` has the real frame size even when the container omits it.
+- Orientation: images follow their EXIF orientation, videos their display matrix (a phone's
+  portrait clip is stored as landscape frames plus a turn; service/orientation.py), so frames,
+  boxes and ``info`` are upright, as a viewer or player shows them.
 - The ffmpeg demuxer is forced to the one the magic bytes name (mov/mp4, avi, matroska), so an
   upload can never reach ffmpeg's other demuxers (playlists, concat lists) through probing.
 """
@@ -37,6 +40,8 @@ import av
 import cv2
 import numpy as np
 from PIL import Image, ImageOps
+
+from service import orientation
 
 MediaKind = Literal["image", "video"]
 
@@ -275,7 +280,10 @@ class VideoSource(MediaSource):
         if first is None:
             raise UndecodableMedia(self._no_frame_detail())
         self._first: av.VideoFrame | None = first
-        self.info = MediaInfo("video", first.width, first.height, fps, duration)
+        # The stream's display matrix rides on every frame; the first one's holds for all.
+        self._orientation = orientation.of_frame(first)
+        width, height = self._orientation.size(first.width, first.height)
+        self.info = MediaInfo("video", width, height, fps, duration)
 
     def _no_frame_detail(self) -> str:
         reason = f": {_reason(self._last_error)}" if self._last_error else ""
@@ -336,7 +344,7 @@ class VideoSource(MediaSource):
                 _check_pixels(frame.width, frame.height, self._limits, "video frame")
                 if ts + _TS_EPSILON < next_due:
                     continue
-                image = grey_frame(frame)
+                image = self._orientation.apply(grey_frame(frame))
             except MediaError:
                 raise
             except Exception as exc:  # any PyAV/ffmpeg failure on this frame
