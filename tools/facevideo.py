@@ -77,10 +77,13 @@ def encode_video(
     options: dict[str, str] | None = None,
     pix_fmt: str = "yuv420p",
     seekable: bool = True,
+    display: tuple[int, bool, bool] | None = None,
 ) -> bytes:
     """Encode RGB ``frames`` (all the size of the first) at ``fps``; returns the container's
     bytes. ``options`` are the encoder's (e.g. x264 ``preset``/``crf``; None keeps its
-    defaults); ``seekable=False`` writes to a sink the muxer cannot seek back in."""
+    defaults); ``seekable=False`` writes to a sink the muxer cannot seek back in; ``display``
+    (degrees counter-clockwise, hflip, vflip) writes a display matrix, as phones do for a
+    portrait clip stored as landscape frames."""
     sink: io.BytesIO | WriteOnly = io.BytesIO() if seekable else WriteOnly()
     frames = iter(frames)
     first = next(frames)
@@ -92,6 +95,9 @@ def encode_video(
         stream.pix_fmt = pix_fmt
         if options:
             stream.options = dict(options)
+        if display is not None:
+            degrees, hflip, vflip = display
+            stream.set_display_rotation(degrees, hflip=hflip, vflip=vflip)
         for i, rgb in enumerate(itertools.chain([first], frames)):
             frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
             frame.pts, frame.time_base = i, Fraction(1, fps)

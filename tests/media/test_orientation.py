@@ -5,13 +5,13 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-import av
 import numpy as np
 import pytest
 
 from service.faces import FaceBox, FaceDetector, iou
 from service.media import MediaLimits, VideoSource, open_media
 from service.orientation import UPRIGHT, Orientation, from_matrix
+from tools.facevideo import encode_video
 
 VIDEO = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "video"
 
@@ -38,21 +38,10 @@ def _shown(picture: np.ndarray, degrees: int, hflip: bool, vflip: bool) -> np.nd
     return out
 
 
-def _clip(frames: list[np.ndarray], degrees: int, hflip=False, vflip=False, fmt="mp4") -> bytes:
-    sink = io.BytesIO()
-    h, w = frames[0].shape[:2]
-    with av.open(sink, "w", format=fmt) as out:
-        stream = out.add_stream("libx264", rate=10)
-        stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
-        stream.options = {"qp": "0"}  # lossless: decoded pixels are the stored ones
-        stream.set_display_rotation(degrees, hflip=hflip, vflip=vflip)
-        for image in frames:
-            rgb = image if image.ndim == 3 else np.repeat(image[..., None], 3, axis=2)
-            for packet in stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
-    return sink.getvalue()
+def _clip(frames: list[np.ndarray], degrees: int, hflip=False, vflip=False) -> bytes:
+    """A lossless H.264 MP4 of grey ``frames`` under that display matrix."""
+    rgb = (np.repeat(f[..., None], 3, axis=2) if f.ndim == 2 else f for f in frames)
+    return encode_video(rgb, 10, options={"qp": "0"}, display=(degrees, hflip, vflip))
 
 
 def _decoded(data: bytes) -> tuple[VideoSource, list[np.ndarray]]:
@@ -74,8 +63,9 @@ def test_every_exif_orientation_is_shown_as_a_player_shows_it(degrees, hflip, vf
 
 
 @pytest.mark.parametrize("fmt", ["mp4", "mov", "matroska"])
-def test_upright_clip_is_untouched(fmt) -> None:
-    _, frames = _decoded(_clip([PICTURE], 0, fmt=fmt))
+def test_clip_without_a_matrix_is_untouched(fmt) -> None:
+    rgb = np.repeat(PICTURE[..., None], 3, axis=2)
+    _, frames = _decoded(encode_video([rgb], 10, fmt=fmt, options={"qp": "0"}))
     np.testing.assert_array_equal(frames[0] > 128, PICTURE > 128)
 
 
