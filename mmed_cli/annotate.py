@@ -1,8 +1,9 @@
 """``--annotate``: re-decode the input and write its sampled frames with face box and label.
 
 Videos are decoded with PyAV the way the gateway does (ffmpeg's best video stream, every
-decoded frame counted), so a result's ``index`` names the same frame here; images are read
-with Pillow (EXIF orientation applied, as the gateway does). Drawing is OpenCV's.
+decoded frame counted, turned and scaled as a player shows it by service/display.py), so a
+result's ``index`` and ``face`` name the same frame and pixels here; images are read with
+Pillow (EXIF orientation applied, as the gateway does). Drawing is OpenCV's.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from mmed_client.models import FrameResult
 from PIL import Image, ImageOps
 
 from mmed_cli.outcome import Result
+from service import display
+from service.display import Display
 
 CODECS = {
     ".mp4": "libx264",
@@ -35,17 +38,22 @@ def _video_frames(path: Path, wanted: set[int]) -> Iterator[tuple[int, np.ndarra
     """(index, BGR frame) for the decoded frames whose index is in ``wanted``."""
     with av.open(str(path)) as container:
         stream = container.streams.best("video") or container.streams.video[0]
+        if not isinstance(stream, av.VideoStream):
+            raise ValueError(f"{path}: no video stream")
         stream.codec_context.thread_type = "AUTO"
         last = max(wanted)
         index = 0
+        shown: Display | None = None
         for packet in container.demux(stream):
             try:
                 decoded = packet.decode()
             except av.error.FFmpegError:  # the gateway skips rejected packets too
                 continue
             for frame in (f for f in decoded if isinstance(f, av.VideoFrame)):
+                if shown is None:
+                    shown = display.of(frame, stream)
                 if index in wanted:
-                    yield index, frame.to_ndarray(format="bgr24")
+                    yield index, shown.apply(frame.to_ndarray(format="bgr24"))
                 if index >= last:
                     return
                 index += 1

@@ -20,9 +20,10 @@ Documented choices:
   decodes, since its pixels are complete).
 - A video's first frame is decoded in :func:`open_media`, so a file with no decodable frame
   fails there (422) and ``info`` has the real frame size even when the container omits it.
-- Orientation: images follow their EXIF orientation, videos their display matrix (a phone's
-  portrait clip is stored as landscape frames plus a turn; service/orientation.py), so frames,
-  boxes and ``info`` are upright, as a viewer or player shows them.
+- Frames are what a viewer or player shows: images follow their EXIF orientation, videos
+  their display matrix (a phone's portrait clip is stored as landscape frames plus a turn)
+  and pixel aspect ratio (service/display.py), so frames, boxes and ``info`` match the
+  picture on screen.
 - The ffmpeg demuxer is forced to the one the magic bytes name (mov/mp4, avi, matroska), so an
   upload can never reach ffmpeg's other demuxers (playlists, concat lists) through probing.
 """
@@ -41,7 +42,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps
 
-from service import orientation
+from service import display
 
 MediaKind = Literal["image", "video"]
 
@@ -281,8 +282,8 @@ class VideoSource(MediaSource):
             raise UndecodableMedia(self._no_frame_detail())
         self._first: av.VideoFrame | None = first
         # The stream's display matrix rides on every frame; the first one's holds for all.
-        self._orientation = orientation.of_frame(first)
-        width, height = self._orientation.size(first.width, first.height)
+        self._display = display.of(first, stream)
+        width, height = self._display.size(first.width, first.height)
         self.info = MediaInfo("video", width, height, fps, duration)
 
     def _no_frame_detail(self) -> str:
@@ -344,7 +345,7 @@ class VideoSource(MediaSource):
                 _check_pixels(frame.width, frame.height, self._limits, "video frame")
                 if ts + _TS_EPSILON < next_due:
                     continue
-                image = self._orientation.apply(grey_frame(frame))
+                image = self._display.apply(grey_frame(frame))
             except MediaError:
                 raise
             except Exception as exc:  # any PyAV/ffmpeg failure on this frame

@@ -78,12 +78,14 @@ def encode_video(
     pix_fmt: str = "yuv420p",
     seekable: bool = True,
     display: tuple[int, bool, bool] | None = None,
+    pixel_aspect: Fraction | None = None,
 ) -> bytes:
     """Encode RGB ``frames`` (all the size of the first) at ``fps``; returns the container's
     bytes. ``options`` are the encoder's (e.g. x264 ``preset``/``crf``; None keeps its
     defaults); ``seekable=False`` writes to a sink the muxer cannot seek back in; ``display``
     (degrees counter-clockwise, hflip, vflip) writes a display matrix, as phones do for a
-    portrait clip stored as landscape frames."""
+    portrait clip stored as landscape frames; ``pixel_aspect`` a sample aspect ratio, as DV and
+    HDV camcorders do."""
     sink: io.BytesIO | WriteOnly = io.BytesIO() if seekable else WriteOnly()
     frames = iter(frames)
     first = next(frames)
@@ -98,6 +100,8 @@ def encode_video(
         if display is not None:
             degrees, hflip, vflip = display
             stream.set_display_rotation(degrees, hflip=hflip, vflip=vflip)
+        if pixel_aspect is not None:
+            stream.codec_context.sample_aspect_ratio = pixel_aspect
         for i, rgb in enumerate(itertools.chain([first], frames)):
             frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
             frame.pts, frame.time_base = i, Fraction(1, fps)

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import json
 import re
+from fractions import Fraction
 from pathlib import Path
 
+import cv2
 import httpx
 import numpy as np
 import pytest
@@ -199,23 +201,39 @@ def test_twenty_second_clip_ready_within_two_seconds(gateway, chromium) -> None:
     assert tab.errors == []
 
 
-def test_phone_clip_is_shown_upright_with_the_box_on_its_face(gateway, chromium, tmp_path) -> None:
-    # single_face.mp4 stored as a phone stores a portrait clip: frames on their side and a
-    # display matrix turning them back. Chromium shows it turned, and so does the service:
-    # both say 640x360, so the face box lands where the face is on screen.
+def _stored_as(kind: str) -> tuple[bytes, tuple[int, int]]:
+    """single_face.mp4 as a phone (frames on their side, a matrix turning them back) or an
+    HDV-style camcorder (squashed to 480 wide, 4:3 pixels) stores it; and its shown size."""
     with (VIDEOS / "single_face.mp4").open("rb") as f, open_media(f, MediaLimits()) as m:
-        stored = [np.repeat(np.rot90(fr.image, 1)[..., None], 3, axis=2) for fr in m.frames(0.0)]
-    clip = tmp_path / "phone.mp4"
-    clip.write_bytes(encode_video(stored, 30, options={"crf": "18"}, display=(-90, False, False)))
+        grey = [fr.image for fr in m.frames(0.0)]
+    if kind == "phone":
+        rgb = [np.repeat(np.rot90(g, 1)[..., None], 3, axis=2) for g in grey]
+        return encode_video(rgb, 30, options={"crf": "18"}, display=(-90, False, False)), (640, 360)
+    rgb = [
+        np.repeat(cv2.resize(g, (480, 360), interpolation=cv2.INTER_AREA)[..., None], 3, axis=2)
+        for g in grey
+    ]
+    return encode_video(rgb, 30, options={"crf": "18"}, pixel_aspect=Fraction(4, 3)), (480, 270)
+
+
+@pytest.mark.parametrize("kind", ["phone", "camcorder"])
+def test_clip_is_shown_as_stored_for_display_with_the_box_on_its_face(
+    gateway, chromium, tmp_path, kind
+) -> None:
+    # Chromium shows the clip turned (phone) or with square pixels (camcorder), and so does the
+    # service: the same aspect, so the face box lands where the face is on screen.
+    data, (width, height) = _stored_as(kind)
+    clip = tmp_path / f"{kind}.mp4"
+    clip.write_bytes(data)
     tab = ui_browser.new_tab(chromium)
     page = tab.page
     page.goto(f"{gateway.url}/ui")
     ui_browser.enter_key(page, KEY)
     ui_browser.analyse(page, clip, timeout_s=300)
     result = job_result(gateway.url, page.evaluate("document.body.dataset.ready"))
-    assert (result["media"]["width"], result["media"]["height"]) == (640, 360)
+    assert (result["media"]["width"], result["media"]["height"]) == (width, height)
     shown = page.evaluate("(v => [v.videoWidth, v.videoHeight])(document.getElementById('video'))")
-    assert shown == [640, 360]
+    assert abs(shown[0] / shown[1] - width / height) < 0.01, shown
 
     with_face = [f for f in result["frames"] if f["face"]]
     assert len(with_face) == len(result["frames"])
@@ -229,9 +247,9 @@ def test_phone_clip_is_shown_upright_with_the_box_on_its_face(gateway, chromium,
     page.wait_for_selector("#facebox", state="visible")
     video = page.locator("#video").bounding_box()
     drawn = page.locator("#facebox").bounding_box()
-    scale = min(video["width"] / 640, video["height"] / 360)
-    left = video["x"] + (video["width"] - 640 * scale) / 2
-    top = video["y"] + (video["height"] - 360 * scale) / 2
+    scale = min(video["width"] / width, video["height"] / height)
+    left = video["x"] + (video["width"] - width * scale) / 2
+    top = video["y"] + (video["height"] - height * scale) / 2
     face = with_face[k]["face"]
     assert abs(drawn["x"] - (left + face["x"] * scale)) < 4
     assert abs(drawn["y"] - (top + face["y"] * scale)) < 4

@@ -1,16 +1,19 @@
-"""Videos with a display matrix (phone clips) are turned upright, as players show them."""
+"""Videos shown as players show them: a display matrix (phone clips) turns them upright, a
+sample aspect ratio (camcorders) gives square pixels."""
 
 from __future__ import annotations
 
 import io
+from fractions import Fraction
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
+from service.display import IDENTITY, Display, from_matrix
 from service.faces import FaceBox, FaceDetector, iou
 from service.media import MediaLimits, VideoSource, open_media
-from service.orientation import UPRIGHT, Orientation, from_matrix
 from tools.facevideo import encode_video
 
 VIDEO = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "video"
@@ -72,17 +75,67 @@ def test_clip_without_a_matrix_is_untouched(fmt) -> None:
 def test_matrix_rules() -> None:
     one = 1 << 16
     w = 1 << 30
-    assert from_matrix(np.array([one, 0, 0, 0, one, 0, 0, 0, w])) == UPRIGHT
+    assert from_matrix(np.array([one, 0, 0, 0, one, 0, 0, 0, w])) == IDENTITY
     # av_display_rotation_set(m, 90): ffmpeg -i shows it turned a quarter clockwise.
-    assert from_matrix(np.array([0, one, 0, -one, 0, 0, 0, 0, w])) == Orientation(3)
-    assert from_matrix(np.array([-one, 0, 0, 0, one, 0, 0, 0, w])) == Orientation(0, mirror=True)
+    assert from_matrix(np.array([0, one, 0, -one, 0, 0, 0, 0, w])) == Display(3)
+    assert from_matrix(np.array([-one, 0, 0, 0, one, 0, 0, 0, w])) == Display(0, mirror=True)
     # No scale (degenerate) or nonsense: left as stored rather than guessed.
-    assert from_matrix(np.zeros(9)) == UPRIGHT
+    assert from_matrix(np.zeros(9)) == IDENTITY
     # 30 degrees (no phone writes it) rounds to the nearest quarter turn: none.
     c, s = int(one * np.cos(np.pi / 6)), int(one * np.sin(np.pi / 6))
-    assert from_matrix(np.array([c, -s, 0, s, c, 0, 0, 0, w])) == UPRIGHT
-    assert Orientation(1).size(640, 360) == (360, 640)
-    assert UPRIGHT.apply(PICTURE) is PICTURE
+    assert from_matrix(np.array([c, -s, 0, s, c, 0, 0, 0, w])) == IDENTITY
+    assert Display(1).size(640, 360) == (360, 640)
+    assert IDENTITY.apply(PICTURE) is PICTURE
+
+
+@pytest.mark.parametrize(
+    ("sar", "shown"),
+    [(Fraction(4, 3), (64, 36)), (Fraction(8, 9), (57, 48)), (Fraction(1), (64, 48))],
+)
+def test_pixel_aspect_gives_square_pixels_by_shrinking_one_side(sar, shown) -> None:
+    rgb = np.repeat(PICTURE[..., None], 3, axis=2)
+    media, frames = _decoded(encode_video([rgb], 10, options={"qp": "0"}, pixel_aspect=sar))
+    assert (media.info.width, media.info.height) == shown
+    assert frames[0].shape == (shown[1], shown[0])
+    expected = cv2.resize(PICTURE, shown, interpolation=cv2.INTER_AREA)
+    assert np.abs(frames[0].astype(int) - expected).mean() < 2
+
+
+@pytest.mark.parametrize(
+    ("sar", "shown"), [(Fraction(1000), (64, 1)), (Fraction(1, 1000), (1, 48))]
+)
+def test_an_absurd_pixel_aspect_never_adds_pixels(sar, shown) -> None:
+    # (x264 and the muxers refuse to write such a ratio; a crafted file could still claim it.)
+    display = Display(pixel_aspect=sar)
+    assert display.size(64, 48) == shown
+    assert display.apply(PICTURE).shape == (shown[1], shown[0])
+
+
+def test_turn_and_pixel_aspect_together() -> None:
+    # A quarter turn of a clip with wide pixels: square first (64x36), then turned (36x64).
+    assert Display(1, False, Fraction(4, 3)).size(64, 48) == (36, 64)
+    rgb = np.repeat(PICTURE[..., None], 3, axis=2)
+    data = encode_video(
+        [rgb], 10, options={"qp": "0"}, display=(90, False, False), pixel_aspect=Fraction(4, 3)
+    )
+    _, frames = _decoded(data)
+    square = cv2.resize(PICTURE, (64, 36), interpolation=cv2.INTER_AREA)
+    assert np.abs(frames[0].astype(int) - np.rot90(square, 1)).mean() < 2
+
+
+def test_camcorder_clip_of_a_face_is_found_unsquashed(astronaut_rgb) -> None:
+    # HDV-style: the picture (256x256 shown) stored 192 wide with 4:3 pixels. Shown, it is the
+    # photo at 3/4 scale (192x192), and the face is where it is in the photo, at 3/4 scale.
+    picture = np.ascontiguousarray(astronaut_rgb[::2, ::2])
+    stored = cv2.resize(picture, (192, 256), interpolation=cv2.INTER_AREA)
+    media, frames = _decoded(encode_video([stored] * 3, 10, pixel_aspect=Fraction(4, 3)))
+    assert (media.info.width, media.info.height) == (192, 192)
+    detector = FaceDetector()
+    found = detector.detect(frames[0])
+    grey = cv2.cvtColor(picture, cv2.COLOR_RGB2GRAY)
+    reference = detector.detect(cv2.resize(grey, (192, 192), interpolation=cv2.INTER_AREA))
+    assert found is not None and reference is not None
+    assert iou(found, reference) >= 0.8
 
 
 def test_phone_clip_of_a_face_is_found_where_the_upright_clip_has_it(astronaut_rgb) -> None:
