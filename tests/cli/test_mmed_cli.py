@@ -15,12 +15,13 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-from cli_helpers import VIDEO_SIZE, Server
+from cli_helpers import VIDEO_FPS, VIDEO_SIZE, Server
 from mmed_client.models import PredictResponse
 from PIL import Image
 
 from mmed_cli.__main__ import main
 from mmed_cli.plot import plot_size
+from tools.facevideo import encode_video
 
 MICRO = ["anger", "contempt", "disgust", "happiness", "sadness"]
 
@@ -130,13 +131,35 @@ def test_annotated_video_has_the_sampled_frames(
     frames = decode(out_mp4)
     assert len(frames) == result.media.frames_sampled == 12
     assert frames[0].shape == (VIDEO_SIZE[1], VIDEO_SIZE[0], 3)
-    # The face box is drawn in green: along each box's bottom edge green dominates.
+    assert_boxes_drawn(frames, result)
+
+
+def assert_boxes_drawn(frames: list[np.ndarray], result: PredictResponse) -> None:
+    """The face box is drawn in green: along each box's bottom edge green dominates."""
     for image, frame in zip(frames, result.frames, strict=True):
         face = frame.face
         assert face is not None
         edge = image[face.y + face.h - 1 : face.y + face.h + 1, face.x + 4 : face.x + face.w - 4]
         r, g, b = edge.reshape(-1, 3).mean(axis=0)
         assert g > r + 40 and g > b + 40, (frame.index, r, g, b)
+
+
+def test_annotated_phone_clip_is_drawn_upright(
+    capsys, server: Server, face_video, tmp_path: Path
+) -> None:
+    # Stored as a phone stores a portrait clip (frames on their side, a matrix turning them
+    # back): the boxes are in the upright frame, and so is the annotated video.
+    phone = tmp_path / "phone.mp4"
+    sideways = [np.ascontiguousarray(np.rot90(f, 1)) for f in decode(face_video)]
+    phone.write_bytes(encode_video(sideways, VIDEO_FPS, display=(-90, False, False)))
+    out_mp4 = tmp_path / "annotated.mp4"
+    args = [str(phone), "--sample-interval", "0.25", "--annotate", str(out_mp4)]
+    [item] = predict_json(capsys, server, *args)
+    result = PredictResponse.from_dict(item["result"])
+    assert (result.media.width, result.media.height) == VIDEO_SIZE
+    frames = decode(out_mp4)
+    assert frames[0].shape == (VIDEO_SIZE[1], VIDEO_SIZE[0], 3)
+    assert_boxes_drawn(frames, result)
 
 
 def test_annotate_several_files_names_each_output(
