@@ -10,7 +10,7 @@ import pytest
 from skimage import data
 
 from service.media import _LIMITED_TO_FULL, MediaLimits, grey_frame, limited_to_full, open_media
-from tools.facevideo import face_video
+from tools.facevideo import encode_video, face_video
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +21,18 @@ def rgb() -> np.ndarray:
 
 @pytest.mark.parametrize(
     "fmt",
-    ["yuv420p", "yuvj420p", "yuv422p", "yuv444p", "nv12", "gray", "rgb24", "yuv420p10le"],
+    [
+        "yuv420p",
+        "yuvj420p",
+        "yuv422p",
+        "yuv444p",
+        "nv12",
+        "gray",
+        "rgb24",
+        "yuv420p10le",
+        "yuv422p10le",
+        "yuv444p10le",
+    ],
 )
 def test_grey_frame_matches_swscale(rgb, fmt) -> None:
     frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format=fmt)
@@ -29,7 +40,25 @@ def test_grey_frame_matches_swscale(rgb, fmt) -> None:
     expected = frame.to_ndarray(format="gray")
     assert got.dtype == np.uint8 and got.shape == expected.shape == rgb.shape[:2]
     assert got.flags.c_contiguous
-    np.testing.assert_array_equal(got, expected)
+    if "10" in fmt:  # swscale dithers 10 -> 8 bits; ours rounds
+        assert np.abs(got.astype(int) - expected).max() <= 1
+    else:
+        np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize(("color_range", "first", "last"), [(1, 64, 940), (2, 0, 1023)])
+def test_10bit_luma_is_scaled_on_every_value(color_range, first, last) -> None:
+    # Every 10-bit code, limited (64..940) and full range (0..1023): rounded, saturated.
+    frame = av.VideoFrame(1024, 2, "yuv420p10le")
+    plane = frame.planes[0]
+    luma = np.frombuffer(memoryview(plane), np.uint16).reshape(2, plane.line_size // 2)
+    luma[:, :1024] = np.arange(1024, dtype=np.uint16)
+    frame.color_range = color_range
+    got = grey_frame(frame)[0].astype(int)
+    codes = np.arange(1024)
+    expected = np.clip(np.round((codes - first) * 255 / (last - first)), 0, 255)
+    assert np.abs(got - expected).max() <= 1 and (got[: first + 1] == 0).all()
+    assert (got[last:] == 255).all() and (np.diff(got) >= 0).all()
 
 
 @pytest.mark.parametrize("width", [1024, 999, 7])  # whole rows, a strided view, a narrow one
@@ -66,13 +95,22 @@ def _mjpeg_clip(rgb: np.ndarray, n: int = 5) -> bytes:
     return sink.getvalue()
 
 
-@pytest.mark.parametrize("codec", ["libx264", "mjpeg"])
+def _10bit_clip(rgb: np.ndarray, n: int = 5) -> bytes:
+    frames = [np.ascontiguousarray(np.roll(rgb[:240, :320], i * 4, axis=1)) for i in range(n)]
+    return encode_video(frames, 10, pix_fmt="yuv420p10le")
+
+
+@pytest.mark.parametrize("codec", ["libx264", "mjpeg", "libx264-10bit"])
 def test_decoded_video_frames_match_swscale(rgb, codec) -> None:
-    clip = _mjpeg_clip(rgb) if codec == "mjpeg" else face_video(0.5, 10, 320, 240)
+    clips = {"mjpeg": _mjpeg_clip, "libx264-10bit": _10bit_clip}
+    clip = clips[codec](rgb) if codec in clips else face_video(0.5, 10, 320, 240)
     with open_media(io.BytesIO(clip), MediaLimits()) as media:
         fast = [f.image for f in media.frames(0)]
     with av.open(io.BytesIO(clip)) as container:
         slow = [f.to_ndarray(format="gray") for f in container.decode(video=0)]
     assert len(fast) == len(slow) == 5
     for a, b in zip(fast, slow, strict=True):
-        np.testing.assert_array_equal(a, b)
+        if codec.endswith("10bit"):  # swscale dithers 10 -> 8 bits
+            assert np.abs(a.astype(int) - b).max() <= 1
+        else:
+            np.testing.assert_array_equal(a, b)
