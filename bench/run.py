@@ -21,7 +21,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from bench import measure, real, report
+from bench import measure, real, report, stored
 from bench import plan as plans
 from bench.floors import decode_all
 from bench.gateway import Gateway, gateway
@@ -273,6 +273,7 @@ def recorded(repo: Path, quick: bool) -> dict[str, Any] | None:
     out: dict[str, Any] = {"clips": {c: real.clip_info(c) for c in real.CLIPS}}
     with gateway(repo) as gw:
         out["e2e"] = real.e2e(gw, 3 if quick else 5)
+        out["stored"] = stored.stored(gw, 3 if quick else 5)
         out["concurrency"] = real.concurrency(gw, 8 if quick else 16)
     out["structure"] = real.structure(repo, 3)
     model, run_model = measure.load_model(repo, "micro-cnn")

@@ -70,7 +70,7 @@ class WriteOnly:
 
 def encode_video(
     frames: Iterable[np.ndarray],
-    fps: int,
+    fps: int | Fraction,
     *,
     fmt: str = "mp4",
     codec: str = "libx264",

@@ -95,3 +95,46 @@ def test_new_rows_replace_the_raw_haar_and_whole_clip_fer_targets(run, tmp_path)
     assert "not a target" in text and "vs fer, same frames" in text
     assert "images/haar-unconfirmed.jpg" in text
     assert "| single_face.mp4@0 |" in text.split("Pipeline structure")[1]
+
+
+def test_stored_variants_get_ratio_and_label_rows(run) -> None:
+    from bench.report_real import real_sections
+
+    r = copy.deepcopy(run)
+    s = {"median": 1.0, "min": 0.9, "max": 1.1, "spread": 0.2, "n": 5, "values": [1.0] * 5}
+    slow = {**s, "median": 2.5}
+    r["real"]["stored"] = {
+        "phone@0": {"variant": "phone", "interval": 0.0, "stored": "HEVC Main 10", "bytes": 6e5,
+                    "shown": [640, 360], "seconds": slow, "decode": s, "frames": [472, 472],
+                    "same_label": 0.99, "iou_median": 0.97, "faces": 472,
+                    "reference_faces": 472},
+        "camcorder@0.5": {"variant": "camcorder", "interval": 0.5, "stored": "4:3 pixels",
+                          "bytes": 1e6, "shown": [480, 270], "seconds": s, "decode": s,
+                          "frames": [40, 40], "same_label": 0.9, "iou_median": None,
+                          "faces": 0, "reference_faces": 40},
+    }  # fmt: skip
+    before = report.real_targets(run["real"])
+    rows = [t for t in report.real_targets(r["real"]) if t["target"].startswith("real, as a")]
+    assert len(rows) == 4 and len(report.real_targets(r["real"])) == len(before) + 4
+    assert [(t["workload"], t["value"], t["met"], t["bar"]) for t in rows] == [
+        ("phone@0", "2.50 x", False, True),
+        ("phone@0", "0.990", True, True),
+        ("camcorder@0.5", "1.00 x", True, True),
+        ("camcorder@0.5", "0.900", False, False),
+    ]
+    text = "\n".join(real_sections(r["real"]))
+    assert "### The recorded clip as devices store it" in text
+    assert "| phone@0 | HEVC Main 10 | 0.60 MB | 640x360 |" in text
+
+
+def test_stored_agreement_maps_boxes_into_the_recorded_frame() -> None:
+    from bench.stored import _agreement
+
+    face = {"x": 100, "y": 40, "w": 80, "h": 80, "score": 0.9}
+    small = {k: (v * 0.75 if k in "xywh" else v) for k, v in face.items()}
+    reference = {"frames": [{"label": "happiness", "face": face}] * 3}
+    answer = {"frames": [{"label": "happiness", "face": small}] * 2
+              + [{"label": "neutral", "face": None}]}  # fmt: skip
+    got = _agreement(answer, reference, 0.75)
+    assert got["same_label"] == 2 / 3 and got["iou_median"] == 1.0
+    assert (got["faces"], got["reference_faces"], got["frames"]) == (2, 3, [3, 3])
