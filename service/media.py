@@ -105,32 +105,13 @@ def limited_to_full(luma: np.ndarray) -> np.ndarray:
 def grey_frame(frame: av.VideoFrame) -> np.ndarray:
     """The frame as 8-bit full-range grey, HxW, C-contiguous (its own memory)."""
     name = frame.format.name
-    range_limited = frame.color_range in (_RANGE_UNSPECIFIED, _RANGE_MPEG)
-    limited = name in _LUMA_LIMITED and range_limited
+    limited = name in _LUMA_LIMITED and frame.color_range in (_RANGE_UNSPECIFIED, _RANGE_MPEG)
     if limited or name in _LUMA_FULL:
         plane = frame.planes[0]
         luma = np.frombuffer(memoryview(plane), np.uint8, count=plane.line_size * frame.height)
         luma = luma.reshape(frame.height, plane.line_size)[:, : frame.width]
         return limited_to_full(luma) if limited else luma.copy()
-    if name in _LUMA_10BIT:
-        return _grey_10bit(frame, range_limited)
     return np.ascontiguousarray(frame.to_ndarray(format="gray"))
-
-
-# 10-bit 4:2:x (HEVC Main 10: phones' HDR/HLG clips, most iPhone footage since 2020). swscale
-# takes ~4.7 ms a 1080p frame to make grey of it (and dithers); the luma plane scaled in one
-# saturating OpenCV pass takes ~0.5 ms and is within 1 level of it (rounded, not dithered).
-_LUMA_10BIT = {"yuv420p10le", "yuv422p10le", "yuv444p10le"}
-
-
-def _grey_10bit(frame: av.VideoFrame, limited: bool) -> np.ndarray:
-    plane = frame.planes[0]
-    row = plane.line_size // 2
-    luma = np.frombuffer(memoryview(plane), np.uint16, count=row * frame.height)
-    luma = luma.reshape(frame.height, row)[:, : frame.width]
-    scale, offset = (255 / 876, -64 * 255 / 876) if limited else (255 / 1023, 0.0)
-    # Rounded and saturated to 8 bits (limited range: 64..940 -> 0..255), in one pass.
-    return cv2.addWeighted(luma, scale, luma, 0.0, offset, dtype=cv2.CV_8U)
 
 
 class MediaError(Exception):
