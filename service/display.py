@@ -21,6 +21,7 @@ would rotate by it; no phone writes one).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from fractions import Fraction
@@ -44,10 +45,6 @@ class Display:
     quarter_turns: int = 0
     mirror: bool = False
     pixel_aspect: Fraction = Fraction(1)
-
-    @property
-    def identity(self) -> bool:
-        return self.quarter_turns == 0 and not self.mirror and self.pixel_aspect == 1
 
     def size(self, width: int, height: int) -> tuple[int, int]:
         """(width, height) shown for a ``width`` x ``height`` decoded frame."""
@@ -106,8 +103,7 @@ def pixel_aspect(stream: av.VideoStream) -> Fraction:
 
 def of(frame: av.VideoFrame, stream: av.VideoStream) -> Display:
     """How to show ``stream``'s frames, read off its first decoded ``frame``."""
-    turned = _of_matrix(frame)
-    return Display(turned.quarter_turns, turned.mirror, pixel_aspect(stream))
+    return dataclasses.replace(_of_matrix(frame), pixel_aspect=pixel_aspect(stream))
 
 
 def _of_matrix(frame: av.VideoFrame) -> Display:
