@@ -12,9 +12,12 @@ One ``FaceTracker`` per video (not thread-safe; frames in presentation order). P
   The face at about 128 / ``roi`` of the model's input is BlazeFace's best case; a miss there
   is a lost face and gets a full search at once.
 - **Full search** (the first frame, a lost face, every ``refresh_s`` of media for a new,
-  larger face): BlazeFace on the whole frame letterboxed; if it finds nothing, the Haar
+  much larger face): BlazeFace on the whole frame letterboxed; if it finds nothing, the Haar
   keyframe search (``HaarTracker.full_search``: frontal faces too small for BlazeFace's view
   of the whole frame) at once for a face just lost, else at most every ``haar_every_s``.
+- **One person**: with several faces in view, every search keeps the face overlapping the
+  tracked one unless another is ``SWITCH_WIDTH`` times as wide (``pick``); the largest is
+  taken only when nothing is tracked or the tracked face is gone.
 - **No face**: while no face is seen, BlazeFace searches at most every ``search_every_s`` of
   media (frames in between get no face without a search), so a faceless stretch costs a
   bounded rate of searches; a face that appears is found within ``search_every_s`` (frontal
@@ -49,6 +52,13 @@ HAAR_SHIFT_UP = 0.15
 # Mean absolute difference (every 8th pixel) from the previous frame that makes a faceless
 # frame a cut, searched at once rather than at the bounded rate.
 CUT_DIFF = 20.0
+# With several faces in view the tracked person stays tracked: a whole-frame search (a refresh,
+# a lost face) or the search around the face keeps the box that overlaps the tracked one (IoU
+# > SAME_FACE_IOU) unless another face is SWITCH_WIDTH times as wide (someone who comes much
+# closer). Two people of a video call's tiles differ by a few percent, and their boxes jitter
+# by about ±5 % from frame to frame: taking the largest each time switched between them.
+SAME_FACE_IOU = 0.3
+SWITCH_WIDTH = 1.25
 
 _GRID = np.stack(np.meshgrid(np.linspace(0.1, 0.9, 5), np.linspace(0.1, 0.9, 5)), -1).reshape(-1, 2)
 
@@ -77,6 +87,19 @@ def _clipped(
     x0, y0 = min(max(round(x), 0), width - 1), min(max(round(y), 0), height - 1)
     x1, y1 = max(x0 + 1, min(round(x + w), width)), max(y0 + 1, min(round(y + h), height))
     return FaceBox(x0, y0, x1 - x0, y1 - y0, score)
+
+
+def pick(boxes: list[FaceBox], tracked: FaceBox | None) -> FaceBox | None:
+    """The face to follow among ``boxes``: the one overlapping ``tracked`` most (IoU >
+    ``SAME_FACE_IOU``) unless another is ``SWITCH_WIDTH`` times as wide; the largest when none
+    overlaps it, or nothing is tracked."""
+    largest = max(boxes, key=lambda b: (b.w * b.h, b.score), default=None)
+    if tracked is None or largest is None:
+        return largest
+    own = max(boxes, key=lambda b: iou(b, tracked))
+    if iou(own, tracked) <= SAME_FACE_IOU or largest.w >= SWITCH_WIDTH * own.w:
+        return largest
+    return own
 
 
 class FaceTracker:
@@ -176,24 +199,27 @@ class FaceTracker:
 
     def _refresh(self, grey: np.ndarray, t: float, last: FaceBox) -> FaceBox | None:
         """A whole-frame search while a face is tracked: the tracked face found again (the
-        box snaps to it) or a larger face elsewhere replaces it — either way a restart point,
-        the state being what a new tracker's first full search gives. None: keep tracking the
-        current face (nothing found, or only a smaller face elsewhere)."""
+        box snaps to it) or a face ``SWITCH_WIDTH`` times as wide elsewhere replaces it; a
+        restart point when that is the box a new tracker's first full search takes (the
+        largest). None: keep tracking the current face (nothing found, or only faces
+        elsewhere less than ``SWITCH_WIDTH`` times as wide)."""
         self.full_searches += 1
         self._full_t = t
         height, width = grey.shape
-        found = self._best(self.blazeface.detect_frame(grey), width, height)
+        boxes = self._boxes(self.blazeface.detect_frame(grey), width, height)
+        found = pick(boxes, last)
         haar = found is None and t - self._haar_t >= self.haar_every_s
         if haar:  # a face too small for the whole-frame view: Haar, at a bounded rate
             self.haar_searches += 1
             self._haar_t = t
             found = self.haar.full_search(grey)
-        if found is None or (iou(found, last) <= 0.3 and found.w <= last.w):
+        if found is None or (iou(found, last) <= SAME_FACE_IOU and found.w < SWITCH_WIDTH * last.w):
             return None
         self._confirmed_t = self._search_t = t
         if not haar:
             self._haar_t = -math.inf
-        self.restarts += 1
+        if haar or found == pick(boxes, None):  # what a new tracker's search would take
+            self.restarts += 1
         return found
 
     def _full(self, grey: np.ndarray, t: float | None, lost: bool = False) -> FaceBox | None:
@@ -203,7 +229,8 @@ class FaceTracker:
         stamp = -math.inf if t is None else t
         self._full_t = self._search_t = stamp
         height, width = grey.shape
-        found = self._best(self.blazeface.detect_frame(grey), width, height)
+        boxes = self._boxes(self.blazeface.detect_frame(grey), width, height)
+        found = pick(boxes, self._last if lost else None)
         haar = found is None and (lost or t is None or t - self._haar_t >= self.haar_every_s)
         if haar:
             self.haar_searches += 1
@@ -215,7 +242,7 @@ class FaceTracker:
             self._haar_t = -math.inf
         if found is not None:
             self._confirmed_t = stamp
-        if haar or found is not None:
+        if haar or (found is not None and found == pick(boxes, None)):
             self.restarts += 1
         return found
 
@@ -226,12 +253,11 @@ class FaceTracker:
             grey, round(cx - side / 2), round(cy - side / 2), round(side)
         )
         height, width = grey.shape
-        return self._best(found, width, height)
+        return pick(self._boxes(found, width, height), last)
 
     @staticmethod
-    def _best(found: list[Detection], width: int, height: int) -> FaceBox | None:
-        boxes = [blazeface_box(d, width, height) for d in found]
-        return max(boxes, key=lambda b: (b.w * b.h, b.score), default=None)
+    def _boxes(found: list[Detection], width: int, height: int) -> list[FaceBox]:
+        return [blazeface_box(d, width, height) for d in found]
 
     def _flow(self, prev: np.ndarray | None, grey: np.ndarray, last: FaceBox) -> FaceBox | None:
         """``last`` moved by the optical flow of its corners from ``prev`` to ``grey``."""

@@ -1,6 +1,7 @@
 """Expression spotting on every frame of a video: events with onset, apex and offset.
 
-Per run of consecutive frames with a face:
+Per run of consecutive frames with a face (of one person: a run also ends where the face box
+jumps, ``SWITCH_STEP``):
 1. Baseline: the person's resting face, from the recording itself: a running median (over
    ``baseline_s`` seconds either side) of the class probabilities and of the region
    descriptors (``regions.region_features``). A median ignores anything shorter than half its
@@ -234,13 +235,30 @@ def peaks(score: np.ndarray, params: SpotParams) -> list[tuple[int, int, int]]:
     return [(a, b, c) for a, b, c in out if c - a + 1 >= params.min_frames]
 
 
-def face_runs(times: np.ndarray, has_face: np.ndarray, max_gap_s: float) -> list[np.ndarray]:
-    """Positions of the frames with a face, split where the face is missing > ``max_gap_s``."""
+# A face box that moves by this many face widths (centre displacement plus width change)
+# from one face frame to the next is another face, or the same one after a cut: the tracker
+# switched (service/faces/tracker.py: a much larger face, or the tracked one gone), so the
+# run splits there and each person is compared with their own resting face. Re-snaps of one
+# face move it by under 0.05 widths on 95 % of frames (``max_box_step``).
+SWITCH_STEP = 1.0
+
+
+def face_runs(
+    times: np.ndarray,
+    has_face: np.ndarray,
+    max_gap_s: float,
+    steps: np.ndarray | None = None,
+) -> list[np.ndarray]:
+    """Positions of the frames with a face, split where the face is missing > ``max_gap_s``
+    and, given ``steps`` (``box_steps`` of those frames' boxes, in order), where the box
+    jumps by ``SWITCH_STEP`` face widths or more."""
     pos = np.flatnonzero(has_face)
     if len(pos) == 0:
         return []
-    cuts = np.flatnonzero(np.diff(times[pos]) > max_gap_s) + 1
-    return np.split(pos, cuts)
+    split = np.diff(times[pos]) > max_gap_s
+    if steps is not None:
+        split |= steps[1:] >= SWITCH_STEP
+    return np.split(pos, np.flatnonzero(split) + 1)
 
 
 class Spotter:
@@ -299,8 +317,9 @@ def prepare(records: Sequence[SpotRecord], regions: list[str], params: SpotParam
     ok = np.array(
         [r.probs is not None and r.features is not None and r.box is not None for r in records]
     )
+    steps = box_steps([r.box for r, face in zip(records, ok, strict=True) if face])
     runs = []
-    for run in face_runs(times, ok, params.max_gap_s):
+    for run in face_runs(times, ok, params.max_gap_s, steps):
         t = times[run]
         if len(run) < 5 or t[-1] - t[0] < params.min_run_s:
             continue
@@ -319,7 +338,9 @@ def prepare(records: Sequence[SpotRecord], regions: list[str], params: SpotParam
 def box_steps(boxes: Sequence[object | None]) -> np.ndarray:
     """Per frame: how far the face box moved from the previous frame (centre displacement
     plus width change, in face widths); 0 for the first frame or a box without coordinates."""
-    xywh = np.array([[getattr(b, k, np.nan) for k in ("x", "y", "w", "h")] for b in boxes], float)
+    xywh = np.array(
+        [[getattr(b, k, np.nan) for k in ("x", "y", "w", "h")] for b in boxes], float
+    ).reshape(-1, 4)
     centre = xywh[:, :2] + xywh[:, 2:] / 2
     step = np.zeros(len(xywh))
     with np.errstate(invalid="ignore", divide="ignore"):

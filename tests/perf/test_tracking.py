@@ -9,8 +9,15 @@ import cv2
 import numpy as np
 import pytest
 
-from service.faces import FaceDetector, FaceTracker, blazeface_box, iou, shared_blazeface
-from service.faces.tracker import column_median, spreads
+from service.faces import (
+    FaceBox,
+    FaceDetector,
+    FaceTracker,
+    blazeface_box,
+    iou,
+    shared_blazeface,
+)
+from service.faces.tracker import column_median, pick, spreads
 from service.media import Frame, MediaLimits, open_media
 from tools.facevideo import face_photo, face_video
 
@@ -114,6 +121,46 @@ def test_refresh_switches_to_a_larger_new_face(detector) -> None:
     assert first is not None and first.x < 300
     boxes = [tracker.detect(big, i / 30) for i in range(1, 20)]
     assert boxes[-1] is not None and boxes[-1].x > 400
+
+
+def _two_faces(left: int, right: int) -> np.ndarray:
+    """Two people side by side, as a video call's tiles: the face ``left`` px wide on the
+    left, ``right`` px on the right (the same photo: the tracker has no appearance model)."""
+    frame = np.full((480, 960), 96, np.uint8)
+    for x, side in ((40, left), (520, right)):
+        frame[60 : 60 + side, x : x + side] = _big_face(0, 0, side=side)[:side, :side]
+    return frame
+
+
+def test_with_two_faces_of_about_one_size_the_tracked_one_is_kept(detector) -> None:
+    # Their sizes swap by 10 % every second; before, each refresh took the larger one.
+    frames = [_two_faces(220, 200), _two_faces(200, 220)]
+    tracker = FaceTracker(detector, refresh_s=0.5)
+    boxes = [tracker.detect(frames[(i // 30) % 2], i / 30) for i in range(120)]
+    assert all(b is not None for b in boxes)
+    assert all(b.x < 480 for b in boxes if b)  # the left face, found first, on every frame
+    assert tracker.full_searches >= 6  # the refreshes ran
+
+
+def test_with_two_faces_a_much_larger_one_takes_over(detector) -> None:
+    tracker = FaceTracker(detector, refresh_s=0.5)
+    first = tracker.detect(_two_faces(220, 160), 0.0)
+    assert first is not None and first.x < 480
+    closer = _two_faces(160, 300)  # the right one comes closer: 1.9x as wide
+    boxes = [tracker.detect(closer, i / 30) for i in range(1, 30)]
+    assert boxes[-1] is not None and boxes[-1].x > 480
+
+
+def test_pick_keeps_the_tracked_face_unless_another_is_much_wider() -> None:
+    tracked = FaceBox(100, 100, 200, 200, 0.9)
+    same = FaceBox(105, 102, 198, 198, 0.9)
+    other = FaceBox(600, 100, 230, 230, 0.9)  # 1.16x as wide
+    assert pick([other, same], tracked) == same
+    assert pick([other, same], None) == other  # nothing tracked: the largest
+    assert pick([other], tracked) == other  # the tracked face gone: the largest
+    wider = FaceBox(600, 100, 250, 250, 0.9)  # 1.26x as wide
+    assert pick([wider, same], tracked) == wider
+    assert pick([], tracked) is None
 
 
 def test_boxes_are_in_haar_framing(detector) -> None:

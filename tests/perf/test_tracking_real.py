@@ -75,3 +75,40 @@ def test_recorded_clip_decodes_with_variable_frame_rate() -> None:
     ):
         times = [fr.timestamp_s for fr in m.frames(0.0)]
     assert len(times) > 100 and all(b > a for a, b in itertools.pairwise(times))
+
+
+def _tile(image: np.ndarray, scale: float, size: tuple[int, int] = (640, 360)) -> np.ndarray:
+    """``image`` resized to ``scale`` of a video call's tile of ``size``, centred on grey."""
+    import cv2
+
+    w, h = size
+    small = cv2.resize(image, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+    tile = np.full((h, w), 110, np.uint8)
+    y, x = (h - small.shape[0]) // 2, (w - small.shape[1]) // 2
+    tile[y : y + small.shape[0], x : x + small.shape[1]] = small
+    return tile
+
+
+@pytest.mark.slow
+def test_two_recorded_people_side_by_side_the_tracked_one_is_kept(detector) -> None:
+    """A video call's two tiles: WolfgangLanger (scaled so both faces are 200-230 px wide,
+    the right one wider in some frames and narrower in others) beside single_face, looped.
+    Before, the tracker switched people twice in 16 s (a refresh took the larger face)."""
+    left = [_tile(f.image, 0.8) for f in _every_frame("WolfgangLanger_Pexels.mp4")]
+    looped = itertools.cycle(f.image for f in _every_frame("single_face.mp4"))
+    frames = [np.hstack([a, _tile(next(looped), 1.0)]) for a in left]
+    tracker = FaceTracker(detector)
+    sides = []
+    for i, frame in enumerate(frames):
+        box = tracker.detect(frame, i / 30)
+        sides.append(None if box is None else box.x + box.w / 2 < 640)
+    assert None not in sides and len(set(sides)) == 1
+    widths = {True: [], False: []}
+    bf = shared_blazeface()
+    for frame in frames[::40]:
+        for d in bf.detect_frame(frame):
+            box = blazeface_box(d, 1280, 360)
+            widths[box.x + box.w / 2 < 640].append(box.w)
+    # the premise: two faces of about one size, neither always the larger
+    assert widths[True] and widths[False]
+    assert max(widths[False]) > min(widths[True]) and max(widths[True]) > min(widths[False])

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from tools.facevideo import face_image, face_video
+from tools.facevideo import encode_video, face_image, face_video
 from training.spot_match import Interval, Tally
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,6 +35,14 @@ def test_events_only_for_every_frame_videos(make_client, clip) -> None:
         assert e["kind"] in ("micro", "macro") and e["label"] in dense["model"]["classes"]
     assert post(client, clip, sample_interval=0.5).json()["events"] is None
     assert post(client, face_image(320, 240), sample_interval=0).json()["events"] is None
+
+
+def test_a_faceless_video_on_every_frame_has_no_events(make_client) -> None:
+    grey = [np.full((120, 160, 3), 40 + 3 * i, np.uint8) for i in range(45)]
+    body = post(make_client(), encode_video(grey, 30), sample_interval=0)
+    assert body.status_code == 200, body.text
+    answer = body.json()
+    assert answer["events"] == [] and answer["summary"]["frames_with_face"] == 0
 
 
 @pytest.mark.slow

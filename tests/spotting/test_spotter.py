@@ -11,7 +11,7 @@ import pytest
 from service.faces import FaceBox
 from service.spotting import Spotter, analysis_for
 from service.spotting.regions import BINS, CELLS, DIM, LBP_DIM, lbp_codes, region_features
-from service.spotting.spotter import SpotParams, peaks, rolling_median, smooth, spot
+from service.spotting.spotter import SpotParams, peaks, prepare, rolling_median, smooth, spot
 
 CLASSES = ["anger", "contempt", "disgust", "happiness", "sadness", "neutral"]
 BOX = FaceBox(0, 0, 64, 64, 1.0)
@@ -173,3 +173,27 @@ def test_region_features():
 def test_a_change_still_going_at_the_end_is_not_an_event():
     assert run(records(n=300, events=[(280, 299, 3)])) == []
     assert len(run(records(n=300, events=[(280, 290, 3)]))) == 1
+
+
+def test_a_switch_to_another_face_splits_the_run():
+    # Person A (resting neutral) until frame 149, then the tracker takes person B elsewhere in
+    # the frame (resting sad), who flashes happiness: B is compared with B's resting face.
+    a = records(n=150)
+    b = records(n=150, rest=4, events=[(50, 57, 3)], seed=1)
+    other = FaceBox(400, 10, 64, 64, 1.0)
+    recs = a + [Rec(r.index + 150, r.timestamp_s + 5.0, other, r.probs, r.features) for r in b]
+    runs = prepare(recs, ["brow", "eyes", "mouth"], SpotParams())
+    assert [(int(r.positions[0]), int(r.positions[-1])) for r in runs] == [(0, 149), (150, 299)]
+    events = run(recs)
+    assert [(e.label, e.evidence.baseline_label) for e in events] == [("happiness", "sadness")]
+    assert abs(events[0].onset_index - 200) <= 1
+    # one face moving a little each frame stays one run
+    drift = [Rec(r.index, r.timestamp_s, FaceBox(r.index, 0, 64, 64, 1.0), r.probs, r.features)
+             for r in records(n=150)]  # fmt: skip
+    assert len(prepare(drift, ["brow", "eyes", "mouth"], SpotParams())) == 1
+
+
+def test_a_video_without_any_face_has_no_events():
+    recs = records(n=120, gaps=[(0, 119)])
+    assert prepare(recs, ["brow", "eyes", "mouth"], SpotParams()) == []
+    assert run(recs) == []
