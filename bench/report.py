@@ -124,6 +124,16 @@ def targets(r: dict) -> list[dict[str, Any]]:
     return out + real_targets(r.get("real"))
 
 
+def dot_product(m: dict) -> str:
+    """The machine line's note on 8-bit dot products (int8 is no faster without them)."""
+    dot = m.get("int8_dot_product")
+    if dot is None:
+        return ""
+    return (
+        " (int8 dot products: " + ("yes" if dot else "no, so int8 runs no faster than float") + ")"
+    )
+
+
 def _ms(x: float | None) -> str:
     return "—" if x is None else f"{x * 1000:.1f} ms"
 
@@ -151,7 +161,8 @@ def render(r: dict) -> tuple[str, str]:
         "",
         f"- commit `{m['commit'][:12]}`{' (with uncommitted changes)' if m['dirty'] else ''},"
         f" {m['date']}, plan **{r['plan']}**, {r['wall_s'] / 60:.1f} min",
-        f"- machine: {m['cores']} cores, {m['cpu']}, {m['memory_gib']} GiB, Linux {m['kernel']};"
+        f"- machine: {m['cores']} cores, {m['cpu']}{dot_product(m)}, {m['memory_gib']} GiB,"
+        f" Linux {m['kernel']};"
         f" load average {m['load_start'][0]:.1f} at the start, {m['load_end'][0]:.1f} at the end"
         " (the end includes the benchmark's own work"
         + ("; other work ran beside it" if m["load_start"][0] >= 1.0 else "")
@@ -218,8 +229,8 @@ def write_real(r: dict, path: Path) -> None:
         "",
         f"- commit `{m['commit'][:12]}`{' (with uncommitted changes)' if m['dirty'] else ''},"
         f" {m['date']}, plan **{r['plan']}**, {r['wall_s'] / 60:.1f} min",
-        f"- machine: {m['cores']} cores, {m['cpu']}, {m['memory_gib']} GiB; load average"
-        f" {m['load_start'][0]:.1f} at the start, {m['load_end'][0]:.1f} at the end",
+        f"- machine: {m['cores']} cores, {m['cpu']}{dot_product(m)}, {m['memory_gib']} GiB;"
+        f" load average {m['load_start'][0]:.1f} at the start, {m['load_end'][0]:.1f} at the end",
         f"- models: `{r['models']['repository']}` ({r['models']['source']}), embedded backend",
         "",
         f"## Targets ({met} of {len(targets)} met)",

@@ -29,6 +29,7 @@ from bench.models import SHIPPED, has_models, repository, untrained_export
 from bench.peer_env import ensure_peer_venv
 from bench.stats import summary
 from bench.workloads import CACHE, FPS, clip, image
+from service.backends.cpu import int8_dot_product
 from tools.procfs import cpu_model
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,6 +58,7 @@ def machine() -> dict[str, Any]:
         "dirty": bool(dirty),
         "cores": os.cpu_count(),
         "cpu": cpu,
+        "int8_dot_product": int8_dot_product(),  # service/backends/cpu.py: int8 pays only with it
         "memory_gib": round(int(mem) / 2**20, 1),
         "kernel": platform.release(),
         "python": platform.python_version(),

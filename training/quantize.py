@@ -101,16 +101,22 @@ def agreement(float_probs: np.ndarray, int8_probs: np.ndarray, labels: np.ndarra
     )
 
 
-def cpu_per_face(runs: dict[str, Callable], batch: np.ndarray) -> dict[str, float]:
-    """Median process CPU ms per face of each runner on ``batch``, alternating rounds."""
+def cpu_per_face(
+    runs: dict[str, Callable],
+    batch: np.ndarray,
+    rounds: int = COST_ROUNDS,
+    clock: Callable[[], float] = time.process_time,
+) -> dict[str, float]:
+    """Median process CPU ms per face of each runner on ``batch``, alternating rounds
+    (``clock=time.perf_counter``: wall ms)."""
     times: dict[str, list[float]] = {k: [] for k in runs}
     for run in runs.values():
         run(batch)  # warm-up
-    for _ in range(COST_ROUNDS):
+    for _ in range(rounds):
         for name, run in runs.items():
-            c0 = time.process_time()
+            c0 = clock()
             run(batch)
-            times[name].append((time.process_time() - c0) / len(batch) * 1e3)
+            times[name].append((clock() - c0) / len(batch) * 1e3)
     return {k: statistics.median(v) for k, v in times.items()}
 
 

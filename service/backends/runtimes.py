@@ -6,7 +6,8 @@ Three runtimes, one call shape (``run(uint8 batch) -> float32 probabilities``):
   ``python -m training quantize``, calibrated on its training crops, its agreement with the
   float model measured on held-out faces and recorded beside it), run by the TFLite
   interpreter; kept only when its checksums hold and it answers the recorded probe as recorded.
-  About a quarter of the float model's CPU (micro-cnn 7: docs/benchmarks-real.md). A version
+  About a quarter of the float model's CPU on a CPU with 8-bit dot-product instructions (VNNI),
+  no less without them (``service.backends.cpu``; a warning is logged). A version
   without a companion, or with one that fails those checks, runs as ``tflite`` (logged).
 - ``SavedModelRuntime``: ``tf.saved_model.load`` and the signature (what TF Serving runs).
 - ``LiteRuntime``: the same SavedModel converted at load time with ``tf.lite.TFLiteConverter``
@@ -42,6 +43,7 @@ from model_artifact.quantized import (
     read_int8,
     renormalised,
 )
+from service.backends.cpu import int8_dot_product
 
 log = logging.getLogger("mmed.backend.embedded")
 
@@ -208,6 +210,14 @@ def _int8(model: ModelVersion) -> LiteRuntime | None:
     except Exception as exc:  # a bad companion must not stop the model from being served
         log.warning("%s/%s: int8 companion not used (%s)", model.name, model.version, exc)
         return None
+    if int8_dot_product() is False:
+        log.warning(
+            "%s/%s runs as int8 on a CPU without 8-bit dot-product instructions (VNNI, Arm"
+            " dotprod), where int8 is no faster than float (service/backends/cpu.py);"
+            " MMED_EMBEDDED_RUNTIME=tflite gives TF Serving's answers at the same cost",
+            model.name,
+            model.version,
+        )
     return lite
 
 
