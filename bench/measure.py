@@ -11,8 +11,10 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import av
 import cv2
 import numpy as np
+from av.video.reformatter import VideoReformatter
 
 from bench.floors import decode_all, decode_grey_gateway, decode_grey_pyav
 from bench.stats import repeat, summary
@@ -134,7 +136,9 @@ def pipeline_ablation(
     """The in-process pipeline with each optimisation switched on in turn (same clip)."""
     from service.metrics import Metrics
 
-    swscale = lambda frame: np.ascontiguousarray(frame.to_ndarray(format="gray"))  # noqa: E731
+    def swscale(frame: av.VideoFrame, reformatter: VideoReformatter | None = None) -> np.ndarray:
+        return np.ascontiguousarray(frame.to_ndarray(format="gray"))
+
     fast = media.grey_frame
     cores = cv2.getNumberOfCPUs()
     with open_media(io.BytesIO(data), MediaLimits()) as probe:

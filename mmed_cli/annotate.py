@@ -16,6 +16,7 @@ from pathlib import Path
 import av
 import cv2
 import numpy as np
+from av.video.reformatter import VideoReformatter
 from mmed_client.models import FrameResult
 from PIL import Image, ImageOps
 
@@ -44,6 +45,7 @@ def _video_frames(path: Path, wanted: set[int]) -> Iterator[tuple[int, np.ndarra
         last = max(wanted)
         index = 0
         shown: Display | None = None
+        bgr = VideoReformatter()  # one swscale context for the stream, not one a frame
         for packet in container.demux(stream):
             try:
                 decoded = packet.decode()
@@ -53,7 +55,7 @@ def _video_frames(path: Path, wanted: set[int]) -> Iterator[tuple[int, np.ndarra
                 if shown is None:
                     shown = display.of(frame, stream)
                 if index in wanted:
-                    yield index, shown.apply(frame.to_ndarray(format="bgr24"))
+                    yield index, shown.apply(bgr.reformat(frame, format="bgr24").to_ndarray())
                 if index >= last:
                     return
                 index += 1

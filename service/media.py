@@ -40,6 +40,7 @@ from typing import BinaryIO, Literal
 import av
 import cv2
 import numpy as np
+from av.video.reformatter import VideoReformatter
 from PIL import Image, ImageOps
 
 from service import display
@@ -102,8 +103,13 @@ def limited_to_full(luma: np.ndarray) -> np.ndarray:
     return cv2.addWeighted(luma, _SCALE, luma, 0.0, _OFFSET)
 
 
-def grey_frame(frame: av.VideoFrame) -> np.ndarray:
-    """The frame as 8-bit full-range grey, HxW, C-contiguous (its own memory)."""
+def grey_frame(frame: av.VideoFrame, reformatter: VideoReformatter | None = None) -> np.ndarray:
+    """The frame as 8-bit full-range grey, HxW, C-contiguous (its own memory).
+
+    Formats without an 8-bit luma plane (10-bit HEVC from phones, RGB, palettes) go through
+    swscale: pass one ``reformatter`` per stream so its conversion context is built once.
+    ``frame.to_ndarray`` builds a new one on every frame (PyAV keeps it on the frame), which
+    cost 2.0 ms a 640x360 10-bit frame against 0.49 ms reused, the same pixels."""
     name = frame.format.name
     limited = name in _LUMA_LIMITED and frame.color_range in (_RANGE_UNSPECIFIED, _RANGE_MPEG)
     if limited or name in _LUMA_FULL:
@@ -111,7 +117,9 @@ def grey_frame(frame: av.VideoFrame) -> np.ndarray:
         luma = np.frombuffer(memoryview(plane), np.uint8, count=plane.line_size * frame.height)
         luma = luma.reshape(frame.height, plane.line_size)[:, : frame.width]
         return limited_to_full(luma) if limited else luma.copy()
-    return np.ascontiguousarray(frame.to_ndarray(format="gray"))
+    if reformatter is None:
+        reformatter = VideoReformatter()
+    return np.ascontiguousarray(reformatter.reformat(frame, format="gray").to_ndarray())
 
 
 class MediaError(Exception):
@@ -268,6 +276,7 @@ class VideoSource(MediaSource):
             raise UndecodableMedia("no decoder for the video stream's codec")
         ctx.thread_type = "AUTO"  # frame and slice threading
         self._stream = stream
+        self._reformatter = VideoReformatter()  # one swscale context per stream
         _check_pixels(ctx.width, ctx.height, limits, "video")
         duration = _stream_duration(container, stream)
         if duration is not None and duration > limits.max_video_s:
@@ -345,7 +354,7 @@ class VideoSource(MediaSource):
                 _check_pixels(frame.width, frame.height, self._limits, "video frame")
                 if ts + _TS_EPSILON < next_due:
                     continue
-                image = self._display.apply(grey_frame(frame))
+                image = self._display.apply(grey_frame(frame, self._reformatter))
             except MediaError:
                 raise
             except Exception as exc:  # any PyAV/ffmpeg failure on this frame
