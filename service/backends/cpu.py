@@ -4,7 +4,8 @@ XNNPACK's int8 kernels run far faster than its float ones where the CPU multipli
 into 32-bit sums in one instruction (x86 VNNI: ``avx512_vnni``, ``avx_vnni``, ``amx_int8``; Arm:
 ``asimddp``, ``i8mm``) and no faster without them. micro-cnn 7, batches of 32, one thread: an
 AMD EPYC with AVX-512 VNNI, int8 0.39 against float 1.59 ms a face (README "int8 on the CPU");
-an AMD EPYC without it (Zen 3, AVX2 only), int8 1.70 against 1.45 ms.
+an AMD EPYC without it (Zen 3, AVX2 only), int8 1.55 against 1.33 ms (``tools.int8_cost``,
+the README's figures).
 """
 
 from __future__ import annotations
